@@ -1,0 +1,1 @@
+"""The SimPy model of the corridor, one module per physical part."""

@@ -1,0 +1,202 @@
+"""Container bookings: when trucks arrive, what they carry, where the boxes go.
+
+For each service with demand, trucks arrive as a Poisson process whose rate is
+``teu_per_week`` times the calendar month's seasonality factor, divided by the mean TEU a
+truck carries.  A truck carries one 40-foot box (2 TEU) with probability ``share_40ft``,
+else one 20-foot box, or two with probability ``twin_20ft_share``.  Origin city,
+destination and the choice of road instead of rail are drawn per truck.
+
+All draws for one service come from its own streams (``demand.<service>`` for arrivals
+and choices, ``cargo.<service>`` for per-box attributes), in booking order, so the same
+seed gives the same bookings whatever the hub's capacities are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Generator
+
+import numpy as np
+import simpy
+
+from g60rail.errors import ScenarioError
+from g60rail.model.cargo import Container, Hop
+from g60rail.scenario.schema import DemandSpec, Scenario
+
+__all__ = ["Booking", "DemandGenerator", "month_boundaries_h", "plan_itinerary"]
+
+Booking = tuple[str, list[Container], bool]
+"""(origin place, boxes on the truck, by road)."""
+
+
+def plan_itinerary(scenario: Scenario, service: str, destination: str) -> tuple[Hop, ...]:
+    """The hops from a service's origin to ``destination``.
+
+    Tried in order: a later stop of the service; an onward leg from one of its stops; a
+    second service from one of its stops (optionally followed by an onward leg).
+
+    Raises
+    ------
+    ScenarioError
+        No such route.
+    """
+    spec = scenario.services[service]
+    route = spec.route
+    origin = route[0]
+    if destination in route[1:]:
+        return (Hop("rail", service, origin, destination),)
+    onward = {(o.from_, o.to): str(i) for i, o in enumerate(scenario.onward)}
+    for stop in route[1:]:
+        first = Hop("rail", service, origin, stop)
+        if (stop, destination) in onward:
+            return (first, Hop("onward", onward[stop, destination], stop, destination))
+        if scenario.terminal(stop) is None:
+            continue
+        for sid2, s2 in scenario.services.items():
+            if sid2 == service or s2.route[0] != stop:
+                continue
+            if destination in s2.route[1:]:
+                return (first, Hop("rail", sid2, stop, destination))
+            for stop2 in s2.route[1:]:
+                if (stop2, destination) in onward:
+                    return (
+                        first,
+                        Hop("rail", sid2, stop, stop2),
+                        Hop("onward", onward[stop2, destination], stop2, destination),
+                    )
+    raise ScenarioError(
+        f"no route from {origin!r} to {destination!r} on service {service!r}, an onward leg "
+        "or a connecting service",
+        field=f"services.{service}.demand.destinations.{destination}",
+        value=destination,
+    )
+
+
+def month_boundaries_h(start: dt.datetime, horizon_h: float) -> list[tuple[float, int]]:
+    """(simulation hour, calendar month index 0-11) at hour 0 and each month start."""
+    out = [(0.0, start.month - 1)]
+    y, m = start.year, start.month
+    while True:
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        t = (dt.datetime(y, m, 1) - start).total_seconds() / 3600.0
+        if t >= horizon_h:
+            return out
+        out.append((t, m - 1))
+
+
+class DemandGenerator:
+    """Truck arrivals for one service.
+
+    Parameters
+    ----------
+    env
+        The SimPy environment.
+    service
+        Service id.
+    spec
+        The service's demand.
+    scenario
+        The whole scenario (for routes, places and dwell times).
+    rng, cargo_rng
+        The streams ``demand.<service>`` and ``cargo.<service>``.
+    dwell_sampler
+        Called with a destination place, returns a consignee dwell time, hours.
+    on_booking
+        Called with each truck's booking.
+    next_id
+        Returns a fresh container id.
+    horizon_h
+        Run length, hours.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        service: str,
+        spec: DemandSpec,
+        scenario: Scenario,
+        rng: np.random.Generator,
+        cargo_rng: np.random.Generator,
+        dwell_sampler: Callable[[str], float],
+        on_booking: Callable[[Booking], None],
+        next_id: Callable[[], int],
+        horizon_h: float,
+    ) -> None:
+        self.env = env
+        self.service = service
+        self.spec = spec
+        self.rng = rng
+        self.cargo_rng = cargo_rng
+        self.dwell = dwell_sampler
+        self.on_booking = on_booking
+        self.next_id = next_id
+        self.horizon_h = horizon_h
+        route = scenario.services[service].route
+        origins = spec.origins or {route[0]: 1.0}
+        dests = spec.destinations or {route[-1]: 1.0}
+        self.origins = list(origins)
+        self.origin_cdf = np.cumsum(list(origins.values())) / sum(origins.values())
+        self.dests = list(dests)
+        self.dest_cdf = np.cumsum(list(dests.values())) / sum(dests.values())
+        self.itineraries = {d: plan_itinerary(scenario, service, d) for d in self.dests}
+        road = list(scenario.road.route)
+        self.road_ok = {
+            d: route[0] in road and d in road and road.index(route[0]) < road.index(d)
+            for d in self.dests
+        }
+        teu_per_truck = 2 * spec.share_40ft + (1 - spec.share_40ft) * (1 + spec.twin_20ft_share)
+        self.trucks_per_h = spec.teu_per_week / 168.0 / teu_per_truck
+        self.months = month_boundaries_h(scenario.meta.start, horizon_h)
+
+    def run(self) -> Generator:
+        """The arrival process."""
+        if self.trucks_per_h <= 0:
+            return
+        env, rng = self.env, self.rng
+        season = self.spec.seasonality
+        bounds = [t for t, _ in self.months[1:]] + [self.horizon_h]
+        t = 0.0
+        for (_, month), end in zip(self.months, bounds, strict=True):
+            rate = self.trucks_per_h * season[month]
+            if rate <= 0:
+                t = end
+                continue
+            while True:
+                # exponential gaps restarted at each month boundary: exact for a
+                # piecewise-constant rate (memorylessness)
+                t_next = t + rng.exponential(1.0 / rate)
+                if t_next >= end:
+                    t = end
+                    break
+                t = t_next
+                yield env.timeout(t - env.now)
+                self.on_booking(self._truck(t))
+
+    def _truck(self, t: float) -> Booking:
+        spec, rng = self.spec, self.rng
+        u = rng.random(5)
+        origin = self.origins[int(np.searchsorted(self.origin_cdf, u[0], side="right"))]
+        dest = self.dests[int(np.searchsorted(self.dest_cdf, u[1], side="right"))]
+        if u[2] < spec.share_40ft:
+            sizes = (2,)
+        else:
+            sizes = (1, 1) if u[3] < spec.twin_20ft_share else (1,)
+        by_road = bool(u[4] < spec.road_share) and self.road_ok[dest]
+        boxes = []
+        for teu in sizes:
+            attrs = self.cargo_rng.random(4)
+            boxes.append(
+                Container(
+                    cid=self.next_id(),
+                    teu=teu,
+                    origin=origin,
+                    destination=dest,
+                    service=self.service,
+                    itinerary=self.itineraries[dest],
+                    t_created=t,
+                    dwell_h=self.dwell(dest),
+                    border_u=tuple(attrs.tolist()),
+                    mode="road" if by_road else "rail",
+                )
+            )
+        return origin, boxes, by_road

@@ -1,0 +1,106 @@
+"""The road alternative: trucks on the Shanghai-Kunming expressway and on to Laos.
+
+A road booking's truck drives from its origin city to its service's origin on the road
+route, then along the route to its destination.  Two drivers keep the truck moving
+``driving_h_per_day`` hours in every 24; the rest of the day it stands.  Where the route
+crosses a border (consecutive places in different countries) the truck spends ``border_h``
+at road customs.  Trucks do not compete for capacity: the expressway and the road ports are
+taken to be uncongested.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator
+
+import simpy
+
+from g60rail.errors import ScenarioError
+from g60rail.model.cargo import Container
+from g60rail.probes import Tally
+from g60rail.random import Sampler
+from g60rail.scenario.schema import Scenario
+
+__all__ = ["Road", "driving_time_h"]
+
+
+def driving_time_h(km: float, speed_kmh: float, driving_h_per_day: float) -> float:
+    """Elapsed hours to drive ``km`` with daily rest.
+
+    A truck drives ``driving_h_per_day`` then rests ``24 - driving_h_per_day``; a trip
+    that ends exactly at the end of a driving shift takes no rest after it.
+
+    Examples
+    --------
+    >>> driving_time_h(1200, 60, 20)   # 20 h driving, no rest needed
+    20.0
+    >>> driving_time_h(1260, 60, 20)   # 21 h driving, one 4 h rest
+    25.0
+    """
+    drive = km / speed_kmh
+    rests = max(0, math.ceil(drive / driving_h_per_day) - 1)
+    return drive + rests * (24.0 - driving_h_per_day)
+
+
+class Road:
+    """Road trips along the scenario's expressway route.
+
+    Parameters
+    ----------
+    env
+        The SimPy environment.
+    scenario
+        Road route, legs with ``mode = "road"``, places (for countries).
+    border_h
+        Sampler of road customs time per border crossing, hours.
+    drayage_h
+        Hours from an origin city to a place (trucking to the expressway).
+    on_arrived
+        Called when a truck's boxes reach their destination.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        border_h: Sampler,
+        drayage_h: Callable[[str, str], float],
+        on_arrived: Callable[[Container], None],
+    ) -> None:
+        self.env = env
+        self.spec = scenario.road
+        self.route = list(scenario.road.route)
+        self.border_h = border_h
+        self.drayage_h = drayage_h
+        self.on_arrived = on_arrived
+        km = {}
+        for leg in scenario.legs:
+            if leg.mode == "road":
+                km[leg.from_, leg.to] = km[leg.to, leg.from_] = leg.km
+        self.km_between: list[float] = []
+        self.crossing: list[bool] = []
+        for i, (a, b) in enumerate(zip(self.route, self.route[1:], strict=False)):
+            if (a, b) not in km:
+                raise ScenarioError(
+                    f"no road leg joins {a!r} and {b!r}", field=f"road.route.{i + 1}", value=b
+                )
+            self.km_between.append(km[a, b])
+            self.crossing.append(scenario.places[a].country != scenario.places[b].country)
+        self.trip_h = Tally()
+
+    def trip(self, origin: str, boxes: list[Container]) -> Generator:
+        """Truck ``boxes`` from ``origin`` to their destination by road."""
+        env, spec = self.env, self.spec
+        start = boxes[0].itinerary[0].from_
+        i0, i1 = self.route.index(start), self.route.index(boxes[0].destination)
+        km = sum(self.km_between[i0:i1])
+        hours = self.drayage_h(origin, self.route[i0])
+        hours += driving_time_h(km, spec.speed_kmh, spec.driving_h_per_day)
+        for crosses in self.crossing[i0:i1]:
+            if crosses:
+                hours += self.border_h()
+        yield env.timeout(hours)
+        for box in boxes:
+            box.t_arrived = box.t_delivered = env.now
+            self.trip_h.add(env.now - box.t_created)
+            self.on_arrived(box)

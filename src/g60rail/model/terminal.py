@@ -1,0 +1,112 @@
+"""Terminals where trains end a container's rail hop: unload, transfer, deliver, onward.
+
+An unloaded box enters the terminal's yard and then, by its itinerary,
+
+* waits there for the next service (transfer, e.g. Shanghai-Yunnan train to the
+  Lancang-Mekong Express at Kunming);
+* leaves on an onward leg (Vientiane South: reload to metre gauge for Thailand, trucks to
+  Myanmar), arriving after the transfer and running time;
+* or waits for its consignee (its dwell) and leaves through the gate: delivered.
+
+Places without a terminal (a generic exit point such as the China-Europe Express's border)
+hand boxes over on arrival.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING
+
+import simpy
+
+from g60rail.model.hub import TRAIN_WORK, TRUCK_WORK, Hub
+from g60rail.random import Sampler
+
+if TYPE_CHECKING:
+    from g60rail.model.cargo import Container
+    from g60rail.model.trains import Train
+    from g60rail.scenario.schema import OnwardSpec
+
+__all__ = ["OnwardLeg", "Terminal"]
+
+
+class OnwardLeg:
+    """A leg beyond the rail network: transfer time plus running time, no capacity limit."""
+
+    def __init__(self, env: simpy.Environment, spec: OnwardSpec, transfer_h: Sampler) -> None:
+        self.env = env
+        self.spec = spec
+        self.transfer_h = transfer_h
+        self.running_h = spec.km / spec.speed_kmh
+
+    def carry(self, box: Container) -> Generator:
+        """Move ``box`` to the leg's destination."""
+        yield self.env.timeout(self.transfer_h() + self.running_h)
+
+
+class Terminal:
+    """A hub seen from arriving trains.
+
+    Parameters
+    ----------
+    env
+        The SimPy environment.
+    hub
+        The terminal's gate, yard, stackers and tracks.
+    onward
+        Onward legs leaving from this terminal, by index in the scenario's list.
+    on_arrived, on_delivered
+        Called when a box reaches its destination place and when it leaves the system.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        hub: Hub,
+        onward: dict[str, OnwardLeg],
+        on_arrived: Callable[[Container], None],
+        on_delivered: Callable[[Container], None],
+    ) -> None:
+        self.env = env
+        self.hub = hub
+        self.place = hub.place
+        self.onward = onward
+        self.on_arrived = on_arrived
+        self.on_delivered = on_delivered
+
+    def unload(self, train: Train, boxes: list[Container]) -> Generator:
+        """Unload ``boxes`` from ``train`` (which holds a track) with the reach stackers."""
+        env = self.env
+        train.remove(boxes)
+        yield env.all_of([env.process(self._unload_one(box)) for box in boxes])
+
+    def _unload_one(self, box: Container) -> Generator:
+        yield from self.hub.stackers.move(TRAIN_WORK)
+        box.t_yard_in = self.env.now
+        self.hub.yard.add(box.teu)
+        box.hop += 1
+        if box.hop == len(box.itinerary):
+            box.t_arrived = self.env.now
+            self.on_arrived(box)
+            self.env.process(self._deliver(box))
+            return
+        nxt = box.current
+        if nxt.kind == "onward":
+            self.env.process(self._onward(box, self.onward[nxt.ref]))
+        else:
+            self.hub.queue(nxt.ref).push(box)
+
+    def _deliver(self, box: Container) -> Generator:
+        yield self.env.timeout(box.dwell_h)
+        yield from self.hub.truck_out(box)
+        box.t_delivered = self.env.now
+        self.on_delivered(box)
+
+    def _onward(self, box: Container, leg: OnwardLeg) -> Generator:
+        yield from self.hub.stackers.move(TRUCK_WORK)
+        self.hub.yard.remove(box)
+        yield from leg.carry(box)
+        box.hop += 1
+        box.t_arrived = box.t_delivered = self.env.now
+        self.on_arrived(box)
+        self.on_delivered(box)

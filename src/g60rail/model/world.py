@@ -1,0 +1,379 @@
+"""The corridor assembled from a scenario: hubs, terminals, border ports, lines, services,
+demand and the road, wired together as SimPy processes.
+
+:class:`World` owns the bookkeeping every part reports to (containers in the system,
+TEU created and delivered, train and container records); it computes no statistics
+itself (see :mod:`g60rail.report`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Generator
+from functools import cache
+
+import simpy
+
+from g60rail.geo import drayage_km
+from g60rail.model.border import BorderPort
+from g60rail.model.cargo import MILESTONES, Container
+from g60rail.model.demand import Booking, DemandGenerator
+from g60rail.model.hub import Hub, ServiceQueue
+from g60rail.model.line import LineSection
+from g60rail.model.road import Road
+from g60rail.model.terminal import OnwardLeg, Terminal
+from g60rail.model.trains import OriginLoading, Train, departure_times
+from g60rail.probes import DailyCounter, Tally
+from g60rail.random import Sampler, Streams
+from g60rail.scenario.schema import Scenario, ServiceSpec
+
+__all__ = ["CONTAINER_COLUMNS", "TRAIN_COLUMNS", "World"]
+
+CONTAINER_COLUMNS = (
+    "cid",
+    "teu",
+    "mode",
+    "service",
+    "origin",
+    "first_terminal",
+    "destination",
+    "held",
+    *MILESTONES,
+)
+TRAIN_COLUMNS = (
+    "tid",
+    "service",
+    "origin",
+    "destination",
+    "t_planned",
+    "t_placed",
+    "t_departed",
+    "t_arrived",
+    "teu",
+    "boxes",
+)
+
+
+class World:
+    """Every part of the corridor for one run.
+
+    Parameters
+    ----------
+    env
+        The SimPy environment (time in hours from ``scenario.meta.start``).
+    scenario
+        What to build.
+    streams
+        The run's named random streams.
+    horizon_h
+        Run length, hours.
+    record_containers
+        Keep one record per container for the containers table (memory grows with the
+        number of containers); statistics are kept either way.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        streams: Streams,
+        horizon_h: float,
+        record_containers: bool = True,
+    ) -> None:
+        self.env = env
+        self.scenario = scenario
+        self.streams = streams
+        self.horizon_h = horizon_h
+        self.record_containers = record_containers
+        start = scenario.meta.start
+        self.day0_h = start.hour + start.minute / 60.0
+        self.week0_h = 24.0 * start.weekday() + self.day0_h
+
+        self.hubs: dict[str, Hub] = {
+            spec.place: Hub(env, spec, streams, horizon_h)
+            for spec in (scenario.hub, *scenario.terminals.values())
+        }
+        onward: dict[str, dict[str, OnwardLeg]] = {}
+        for i, o in enumerate(scenario.onward):
+            sampler = streams.sampler(f"onward.{o.from_}-{o.to}", o.transfer_h)
+            onward.setdefault(o.from_, {})[str(i)] = OnwardLeg(env, o, sampler)
+        self.terminals: dict[str, Terminal] = {
+            place: Terminal(env, hub, onward.get(place, {}), self._arrived, self._delivered)
+            for place, hub in self.hubs.items()
+        }
+        self.sidings: dict[tuple[str, str], ServiceQueue] = {}
+        self.ports: dict[str, BorderPort] = {
+            b.place: BorderPort(env, b, scenario.places[b.place].country, streams, self.day0_h)
+            for b in scenario.borders.values()
+        }
+        self.lines: dict[tuple[str, str], LineSection] = {}
+        for leg in scenario.legs:
+            if leg.mode == "road":
+                continue
+            for a, b in ((leg.from_, leg.to), (leg.to, leg.from_)):
+                run: Sampler | float
+                if leg.speed_kmh is not None:
+                    run = streams.sampler(f"leg.{a}-{b}", leg.km / leg.speed_kmh)
+                else:
+                    run = streams.sampler(f"leg.{a}-{b}", leg.running_h)
+                self.lines[a, b] = LineSection(env, a, b, leg.km, run, leg.paths_per_day)
+        self.road = Road(
+            env,
+            scenario,
+            streams.sampler("road.border", scenario.road.border_h),
+            self.drayage_h,
+            self._arrived,
+        )
+
+        # bookkeeping
+        self.live: dict[int, Container] = {}
+        self.teu_created = 0
+        self.teu_delivered = 0
+        self.daily = DailyCounter(horizon_h)
+        self.container_rows: list[tuple] = []
+        self.train_rows: list[tuple] = []
+        self.departures: list[tuple[str, int]] = []  # (service, TEU on board) per departure
+        self.transit_h: dict[tuple[str, str, str], Tally] = {}
+        self.door_h: dict[tuple[str, str, str], Tally] = {}
+        self._cids = itertools.count()
+        self._tids = itertools.count()
+
+        self.demands = [
+            DemandGenerator(
+                env,
+                sid,
+                spec.demand,
+                scenario,
+                streams.rng(f"demand.{sid}"),
+                streams.rng(f"cargo.{sid}"),
+                self._dwell_sampler(sid),
+                self._booking,
+                lambda: next(self._cids),
+                horizon_h,
+            )
+            for sid, spec in scenario.services.items()
+            if spec.demand is not None
+        ]
+
+    # -- building helpers ---------------------------------------------------------------
+    def _dwell_sampler(self, service: str):
+        samplers: dict[str, Sampler] = {}
+        for place, hub in self.hubs.items():
+            samplers[place] = self.streams.sampler(f"dwell.{service}.{place}", hub.spec.dwell_h)
+
+        def draw(destination: str) -> float:
+            s = samplers.get(destination)
+            return s() if s is not None else 0.0
+
+        return draw
+
+    @cache  # noqa: B019 - one World per run; the cache dies with it
+    def drayage_h(self, origin: str, place: str) -> float:
+        """Trucking time from a city to a place, hours."""
+        if origin == place:
+            return 0.0
+        d = self.scenario.drayage
+        km = drayage_km(self.scenario.places[origin], self.scenario.places[place], d.detour_factor)
+        return km / d.speed_kmh
+
+    def siding(self, place: str, service: str) -> ServiceQueue:
+        """Boxes waiting for ``service`` at a place without a terminal."""
+        q = self.sidings.get((place, service))
+        if q is None:
+            q = self.sidings[place, service] = ServiceQueue(self.env)
+        return q
+
+    # -- running ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Register every process with the environment."""
+        for d in self.demands:
+            self.env.process(d.run())
+        for sid, spec in self.scenario.services.items():
+            self.env.process(self._timetable(sid, spec))
+
+    def run(self) -> None:
+        """Start the processes and run to the horizon; close the time-weighted probes."""
+        self.start()
+        self.env.run(until=self.horizon_h)
+        for hub in self.hubs.values():
+            hub.yard.occupancy.finish(self.horizon_h)
+            hub.gate.queue.finish(self.horizon_h)
+
+    # -- containers ---------------------------------------------------------------------
+    def _booking(self, booking: Booking) -> None:
+        origin, boxes, by_road = booking
+        now = self.env.now
+        for b in boxes:
+            self.live[b.cid] = b
+            self.teu_created += b.teu
+            self.daily.add(now, "teu_created", b.teu)
+        if by_road:
+            self.env.process(self.road.trip(origin, boxes))
+            return
+        first = boxes[0].itinerary[0]
+        hub = self.hubs.get(first.from_)
+        if hub is None:
+            q = self.siding(first.from_, first.ref)
+            for b in boxes:
+                b.t_gate_arrive = b.t_gate_in = now
+                q.push(b)
+        else:
+            self.env.process(self._truck_to_hub(hub, origin, boxes))
+
+    def _truck_to_hub(self, hub: Hub, origin: str, boxes: list[Container]) -> Generator:
+        d = self.drayage_h(origin, hub.place)
+        if d > 0:
+            yield self.env.timeout(d)
+        yield from hub.truck_in(boxes)
+        for b in boxes:
+            hub.queue(b.current.ref).push(b)
+
+    def _arrived(self, box: Container) -> None:
+        key = (box.mode, box.itinerary[0].from_, box.destination)
+        if box.mode == "rail":
+            self.transit_h.setdefault(key, Tally()).add(box.t_arrived - box.t_departed)
+        self.door_h.setdefault(key, Tally()).add(box.t_arrived - box.t_created)
+        self.daily.add(self.env.now, f"teu_arrived.{box.mode}", box.teu)
+
+    def _delivered(self, box: Container) -> None:
+        del self.live[box.cid]
+        self.teu_delivered += box.teu
+        self.daily.add(self.env.now, "teu_delivered", box.teu)
+        if self.record_containers:
+            self.container_rows.append(self.container_row(box))
+
+    @staticmethod
+    def container_row(box: Container) -> tuple:
+        """A container's record, in the order of :data:`CONTAINER_COLUMNS`."""
+        return (
+            box.cid,
+            box.teu,
+            box.mode,
+            box.service,
+            box.origin,
+            box.itinerary[0].from_,
+            box.destination,
+            box.held,
+            *(getattr(box, m) for m in MILESTONES),
+        )
+
+    # -- trains -------------------------------------------------------------------------
+    def _timetable(self, sid: str, spec: ServiceSpec) -> Generator:
+        hub = self.hubs.get(spec.route[0])
+        window = hub.spec.load_window_h if hub is not None else 0.0
+        for t in departure_times(spec, self.week0_h, self.horizon_h):
+            t_place = max(0.0, t - window)
+            if t_place > self.env.now:
+                yield self.env.timeout(t_place - self.env.now)
+            self.env.process(self._run_train(sid, spec, t, hub))
+
+    def _run_train(
+        self, sid: str, spec: ServiceSpec, t_planned: float, hub: Hub | None
+    ) -> Generator:
+        env = self.env
+        train = Train(next(self._tids), sid, spec.capacity_teu, t_planned)
+        if hub is not None:
+            t_req = env.now
+            with hub.tracks.tracks.request() as track:
+                yield track
+                train.t_placed = env.now
+                hub.tracks.wait_h.add(env.now - t_req)
+                late = env.now > t_planned - hub.spec.load_window_h + 1e-9
+                shunt = hub.shunt_h()
+                if shunt > 0:
+                    yield env.timeout(shunt)
+
+                def loaded(box: Container, hub: Hub = hub) -> None:
+                    hub.yard.remove(box)
+                    if math.isnan(box.t_loaded):
+                        box.t_loaded = env.now
+
+                yield from OriginLoading(
+                    env, train, spec, hub.queue(sid), hub.stackers, loaded, finish_waiting=late
+                ).run()
+                hub.tracks.busy_h += env.now - train.t_placed
+        else:
+            train.t_placed = env.now
+
+            def loaded_at_siding(box: Container) -> None:
+                if math.isnan(box.t_loaded):
+                    box.t_loaded = env.now
+
+            yield from OriginLoading(
+                env, train, spec, self.siding(spec.route[0], sid), None, loaded_at_siding
+            ).run()
+        self._depart(train)
+        route = spec.route
+        for i in range(1, len(route)):
+            yield from self.lines[route[i - 1], route[i]].traverse()
+            yield from self._call(train, spec, i)
+        train.t_arrived = env.now
+        self.train_rows.append(
+            (
+                train.tid,
+                sid,
+                route[0],
+                route[-1],
+                train.t_planned,
+                train.t_placed,
+                train.t_departed,
+                train.t_arrived,
+                train.teu_departed,
+                train.boxes_departed,
+            )
+        )
+
+    def _depart(self, train: Train) -> None:
+        now = self.env.now
+        train.t_departed = now
+        train.teu_departed = train.teu
+        train.boxes_departed = len(train.boxes)
+        for b in train.boxes:
+            if math.isnan(b.t_departed):
+                b.t_departed = now
+        self.departures.append((train.service, train.teu))
+        self.daily.add(now, f"teu_departed.{train.service}", train.teu)
+        self.daily.add(now, "trains_departed", 1)
+
+    def _call(self, train: Train, spec: ServiceSpec, i: int) -> Generator:
+        """The train arrives at stop ``i`` of its route."""
+        env = self.env
+        route = spec.route
+        place = route[i]
+        last = i == len(route) - 1
+        port = self.ports.get(place)
+        if port is not None:
+            leaving = not last and self.scenario.places[route[i + 1]].country != port.country
+            yield from port.clear(train, exit_=leaving)
+            port.pick_up(train, set(route[i + 1 :]))
+        ending = [b for b in train.boxes if b.current.to == place]
+        if ending:
+            term = self.terminals.get(place)
+            if term is not None:
+                hub = term.hub
+                with hub.tracks.tracks.request() as track:
+                    t_req = env.now
+                    yield track
+                    t_on = env.now
+                    hub.tracks.wait_h.add(t_on - t_req)
+                    shunt = hub.shunt_h()
+                    if shunt > 0:
+                        yield env.timeout(shunt)
+                    yield from term.unload(train, ending)
+                    hub.tracks.busy_h += env.now - t_on
+            else:
+                train.remove(ending)
+                for b in ending:
+                    b.hop += 1
+                    b.t_arrived = b.t_delivered = env.now
+                    self._arrived(b)
+                    self._delivered(b)
+        dwell = spec.stop_h.get(place, 0.0)
+        if not last and dwell > 0:
+            yield env.timeout(dwell)
+
+    # -- end of run ---------------------------------------------------------------------
+    def teu_in_system(self) -> int:
+        """TEU created but not yet delivered."""
+        return sum(b.teu for b in self.live.values())

@@ -1,0 +1,154 @@
+"""Statistics recorded while a simulation runs.
+
+Probes are small accumulators that model parts update at events.  They keep running
+totals (streaming), so a long run needs memory proportional to its number of days, not to
+its number of events.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["DailyCounter", "LevelProbe", "Tally"]
+
+
+class LevelProbe:
+    """A piecewise-constant level (yard TEU, queue length) integrated over time.
+
+    Keeps the overall time-weighted mean and maximum, and per simulated day the mean and
+    the maximum.
+
+    Parameters
+    ----------
+    horizon_h
+        Length of the run, hours; values after it are ignored.
+    """
+
+    __slots__ = ("_area", "_day_max", "_horizon", "_t", "_v", "max")
+
+    def __init__(self, horizon_h: float) -> None:
+        days = max(1, math.ceil(horizon_h / 24.0))
+        self._horizon = float(horizon_h)
+        self._area = np.zeros(days)
+        self._day_max = np.zeros(days)
+        self._t = 0.0
+        self._v = 0.0
+        self.max = 0.0
+
+    @property
+    def value(self) -> float:
+        """Current level."""
+        return self._v
+
+    def set(self, t: float, value: float) -> None:
+        """The level becomes ``value`` at time ``t`` (hours, non-decreasing)."""
+        self._advance(t)
+        self._v = value
+        if value > self.max:
+            self.max = value
+        d = int(t // 24.0)
+        if d < len(self._day_max) and value > self._day_max[d]:
+            self._day_max[d] = value
+
+    def add(self, t: float, delta: float) -> None:
+        """Change the level by ``delta`` at time ``t``."""
+        self.set(t, self._v + delta)
+
+    def _advance(self, t: float) -> None:
+        t = min(t, self._horizon)
+        t0, v = self._t, self._v
+        if t <= t0:
+            return
+        if v:
+            d0, d1 = int(t0 // 24.0), int(t // 24.0)
+            if d0 == d1 or (d1 >= len(self._area) and d0 == len(self._area) - 1):
+                self._area[min(d0, len(self._area) - 1)] += v * (t - t0)
+            else:
+                self._area[d0] += v * (24.0 * (d0 + 1) - t0)
+                if d1 > d0 + 1:
+                    self._area[d0 + 1 : min(d1, len(self._area))] += v * 24.0
+                if d1 < len(self._area):
+                    self._area[d1] += v * (t - 24.0 * d1)
+        # a level carried into a new day is that day's running maximum too
+        d0, d1 = int(t0 // 24.0), min(int(t // 24.0), len(self._day_max) - 1)
+        if d1 > d0 and v > 0:
+            seg = self._day_max[d0 + 1 : d1 + 1]
+            np.maximum(seg, v, out=seg)
+        self._t = t
+
+    def finish(self, t: float) -> None:
+        """Close the integral at the end of the run."""
+        self._advance(t)
+
+    def mean(self, t_end: float) -> float:
+        """Time-weighted mean over ``[0, t_end]``."""
+        return float(self._area.sum() / t_end) if t_end > 0 else 0.0
+
+    def daily_mean(self) -> np.ndarray:
+        """Time-weighted mean per day (the last day may be partial)."""
+        lengths = np.full(len(self._area), 24.0)
+        lengths[-1] = self._horizon - 24.0 * (len(self._area) - 1)
+        return self._area / lengths
+
+    def daily_max(self) -> np.ndarray:
+        """Maximum per day."""
+        return self._day_max.copy()
+
+
+class DailyCounter:
+    """Amounts per key and simulated day (TEU departed by service, ...)."""
+
+    __slots__ = ("_days", "counts")
+
+    def __init__(self, horizon_h: float) -> None:
+        self._days = max(1, math.ceil(horizon_h / 24.0))
+        self.counts: dict[str, np.ndarray] = {}
+
+    def add(self, t: float, key: str, amount: float = 1.0) -> None:
+        """Add ``amount`` to ``key`` on the day of time ``t`` (hours)."""
+        d = int(t // 24.0)
+        if d >= self._days:
+            return
+        arr = self.counts.get(key)
+        if arr is None:
+            arr = self.counts[key] = np.zeros(self._days)
+        arr[d] += amount
+
+
+class Tally:
+    """Observations of one quantity (dwell hours, clearance hours): mean, quantiles.
+
+    Values are kept in a growing float64 buffer (8 bytes each), enough for exact
+    quantiles over decades of containers.
+    """
+
+    __slots__ = ("_buf", "_n")
+
+    def __init__(self) -> None:
+        self._buf = np.empty(64)
+        self._n = 0
+
+    def add(self, x: float) -> None:
+        """Record one observation."""
+        if self._n == len(self._buf):
+            self._buf = np.resize(self._buf, 2 * len(self._buf))
+        self._buf[self._n] = x
+        self._n += 1
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def values(self) -> np.ndarray:
+        """The observations, in order of recording."""
+        return self._buf[: self._n]
+
+    def mean(self) -> float:
+        """Mean, NaN when empty."""
+        return float(self.values.mean()) if self._n else math.nan
+
+    def quantile(self, q: float) -> float:
+        """The ``q`` quantile (linear interpolation), NaN when empty."""
+        return float(np.quantile(self.values, q)) if self._n else math.nan

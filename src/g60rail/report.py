@@ -1,0 +1,147 @@
+"""KPIs and tables of a finished freight run, read from the world's probes and records.
+
+KPI names are flat and dotted; units are in the name (``_h`` hours, ``_teu`` TEU).  The
+Songjiang hub reports as ``hub.*``; other terminals as ``hub.<place>.*``.  Border ports
+report as ``border.<place>.*``, rail transit as ``transit.<origin>_<destination>.h_mean``
+(train departure at the first terminal to arrival at the destination), door-to-door as
+``door.<origin>_<destination>.h_mean`` (booking to arrival) and road trips as
+``road.<origin>_<destination>.h_mean``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+
+from g60rail.model.cargo import MILESTONES
+from g60rail.model.hub import Hub
+from g60rail.model.world import CONTAINER_COLUMNS, TRAIN_COLUMNS, World
+from g60rail.probes import Tally
+
+__all__ = ["freight_kpis", "freight_tables", "to_timestamps"]
+
+NAN = math.nan
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b > 0 else NAN
+
+
+def _hub_kpis(prefix: str, hub: Hub, horizon_h: float) -> dict[str, float]:
+    y, g, s, t = hub.yard, hub.gate, hub.stackers, hub.tracks
+    return {
+        f"{prefix}.dwell_h_mean": y.dwell_h.mean(),
+        f"{prefix}.dwell_h_p95": y.dwell_h.quantile(0.95),
+        f"{prefix}.yard_teu_max": float(y.occupancy.max),
+        f"{prefix}.yard_teu_mean": y.occupancy.mean(horizon_h),
+        f"{prefix}.yard_teu_end": float(y.level_teu),
+        f"{prefix}.reach_stacker_utilization": _ratio(s.busy_h, s.count * horizon_h),
+        f"{prefix}.reach_stacker_moves": float(s.moves),
+        f"{prefix}.gate_wait_h_mean": g.wait_h.mean(),
+        f"{prefix}.gate_wait_h_p95": g.wait_h.quantile(0.95),
+        f"{prefix}.gate_queue_max": float(g.queue.max),
+        f"{prefix}.gate_utilization": _ratio(g.busy_h, g.lanes.capacity * horizon_h),
+        f"{prefix}.track_utilization": _ratio(t.busy_h, t.count * horizon_h),
+        f"{prefix}.track_wait_h_mean": t.wait_h.mean(),
+    }
+
+
+def _pair_kpis(family: str, tallies: dict[tuple[str, str, str], Tally]) -> dict[str, float]:
+    out = {}
+    for (_mode, o, d), tally in sorted(tallies.items()):
+        out[f"{family}.{o}_{d}.h_mean"] = tally.mean()
+        out[f"{family}.{o}_{d}.h_p95"] = tally.quantile(0.95)
+        out[f"{family}.{o}_{d}.n"] = float(len(tally))
+    return out
+
+
+def freight_kpis(world: World) -> dict[str, float]:
+    """Every freight KPI of a finished run."""
+    sc, h = world.scenario, world.horizon_h
+    k: dict[str, float] = {
+        "freight.teu_created": float(world.teu_created),
+        "freight.teu_delivered": float(world.teu_delivered),
+        "freight.teu_in_system_end": float(world.teu_in_system()),
+    }
+    fills = [teu for _, teu in world.departures]
+    k["freight.trains_departed"] = float(len(fills))
+    k["freight.train_fill_teu_mean"] = float(np.mean(fills)) if fills else NAN
+    k["freight.trains_arrived"] = float(len(world.train_rows))
+    road_teu = sum(b.teu for b in world.live.values() if b.mode == "road")
+    road_counts = world.daily.counts.get("teu_arrived.road")
+    k["freight.teu_road"] = road_teu + (float(road_counts.sum()) if road_counts is not None else 0)
+    for sid, spec in sc.services.items():
+        mine = [teu for s, teu in world.departures if s == sid]
+        k[f"freight.{sid}.trains_departed"] = float(len(mine))
+        k[f"freight.{sid}.teu_departed"] = float(sum(mine))
+        k[f"freight.{sid}.train_fill_teu_mean"] = float(np.mean(mine)) if mine else NAN
+        k[f"freight.{sid}.train_fill_share_mean"] = (
+            float(np.mean(mine)) / spec.capacity_teu if mine else NAN
+        )
+    k.update(_hub_kpis("hub", world.hubs[sc.hub.place], h))
+    for place, hub in world.hubs.items():
+        if place != sc.hub.place:
+            k.update(_hub_kpis(f"hub.{place}", hub, h))
+    for place, port in world.ports.items():
+        p = f"border.{place}"
+        k[f"{p}.clearance_h_mean"] = port.clearance_h.mean()
+        k[f"{p}.clearance_h_p95"] = port.clearance_h.quantile(0.95)
+        k[f"{p}.box_clearance_h_mean"] = port.box_clearance_h.mean()
+        k[f"{p}.trains"] = float(len(port.clearance_h))
+        k[f"{p}.held_teu"] = float(port.held_teu)
+        k[f"{p}.officer_utilization"] = _ratio(port.officer_busy_h, port.spec.officers * h)
+    for (a, b), line in sorted(world.lines.items()):
+        if line.headway_h > 0 and len(line.path_wait_h):
+            k[f"line.{a}_{b}.path_wait_h_mean"] = line.path_wait_h.mean()
+    rail = {key: t for key, t in world.transit_h.items() if key[0] == "rail"}
+    k.update(_pair_kpis("transit", rail))
+    k.update(_pair_kpis("door", {key: t for key, t in world.door_h.items() if key[0] == "rail"}))
+    k.update(_pair_kpis("road", {key: t for key, t in world.door_h.items() if key[0] == "road"}))
+    k["road.trip_h_mean"] = world.road.trip_h.mean()
+    return k
+
+
+def to_timestamps(hours: pd.Series | np.ndarray, start: dt.datetime) -> pd.Series:
+    """Simulation hours as wall-clock timestamps (NaN becomes NaT)."""
+    return pd.Series(pd.Timestamp(start) + pd.to_timedelta(np.asarray(hours), unit="h"))
+
+
+def freight_tables(world: World) -> dict[str, pd.DataFrame]:
+    """Tidy tables of a finished run: containers, trains, border, timeseries."""
+    start = world.scenario.meta.start
+    rows = list(world.container_rows)
+    if world.record_containers:
+        rows.extend(World.container_row(b) for b in world.live.values())
+    containers = pd.DataFrame(rows, columns=list(CONTAINER_COLUMNS))
+    containers = containers.sort_values("cid", kind="stable").reset_index(drop=True)
+    for m in MILESTONES:
+        containers[m[2:] + "_at"] = to_timestamps(containers[m].to_numpy(float), start)
+
+    trains = pd.DataFrame(world.train_rows, columns=list(TRAIN_COLUMNS))
+    trains = trains.sort_values("tid", kind="stable").reset_index(drop=True)
+    trains["delay_h"] = trains["t_departed"] - trains["t_planned"]
+    trains["run_h"] = trains["t_arrived"] - trains["t_departed"]
+    for col in ("t_planned", "t_departed", "t_arrived"):
+        trains[col[2:] + "_at"] = to_timestamps(trains[col].to_numpy(float), start)
+
+    border_rows = [(place, *row) for place, port in sorted(world.ports.items()) for row in port.log]
+    border = pd.DataFrame(
+        border_rows,
+        columns=["port", "tid", "service", "t_in", "t_out", "teu_cleared", "teu_held"],
+    )
+    border["clearance_h"] = border["t_out"] - border["t_in"]
+
+    days = math.ceil(world.horizon_h / 24.0)
+    ts = pd.DataFrame({"day": np.arange(days)})
+    ts["date"] = pd.Timestamp(start).normalize() + pd.to_timedelta(ts["day"], unit="D")
+    for key in sorted(world.daily.counts):
+        ts[key] = world.daily.counts[key]
+    for place, hub in world.hubs.items():
+        ts[f"yard_teu_mean.{place}"] = hub.yard.occupancy.daily_mean()
+        ts[f"yard_teu_max.{place}"] = hub.yard.occupancy.daily_max()
+        ts[f"gate_queue_max.{place}"] = hub.gate.queue.daily_max()
+        ts[f"yard_capacity_teu.{place}"] = float(hub.yard.capacity_teu)
+    return {"containers": containers, "trains": trains, "border": border, "timeseries": ts}
