@@ -70,9 +70,9 @@ def freight_kpis(world: World) -> dict[str, float]:
     k["freight.trains_departed"] = float(len(fills))
     k["freight.train_fill_teu_mean"] = float(np.mean(fills)) if fills else NAN
     k["freight.trains_arrived"] = float(len(world.train_rows))
-    road_teu = sum(b.teu for b in world.live.values() if b.mode == "road")
-    road_counts = world.daily.counts.get("teu_arrived.road")
-    k["freight.teu_road"] = road_teu + (float(road_counts.sum()) if road_counts is not None else 0)
+    road_live = sum(b.teu for b in world.live.values() if b.mode == "road")
+    road_done = world.daily.counts.get("teu_arrived.road")
+    k["freight.teu_road"] = road_live + (float(road_done.sum()) if road_done is not None else 0.0)
     for sid, spec in sc.services.items():
         mine = [teu for s, teu in world.departures if s == sid]
         k[f"freight.{sid}.trains_departed"] = float(len(mine))

@@ -3,8 +3,9 @@
 When a train arrives its boxes' declarations are processed by customs officers (those
 pre-declared are already done), the whole train passes the scanner, and technical handling
 (locomotive, crew, documents) takes its time; the train is cleared when all three are
-done.  Boxes selected for physical inspection are taken off the train, inspected in an
-inspection bay and then wait at the port for a later train that goes their way.
+done.  Boxes selected for physical inspection are taken off the train when it is cleared,
+inspected in an inspection bay and then wait at the port for a later train that goes
+their way.
 
 Customs work only inside the port's opening hours; work started before closing is
 finished.

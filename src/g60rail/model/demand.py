@@ -33,7 +33,8 @@ def plan_itinerary(scenario: Scenario, service: str, destination: str) -> tuple[
     """The hops from a service's origin to ``destination``.
 
     Tried in order: a later stop of the service; an onward leg from one of its stops; a
-    second service from one of its stops (optionally followed by an onward leg).
+    second service starting at one of its terminals (optionally followed by an onward
+    leg).  A box stays on its own train as long as that train can take it.
 
     Raises
     ------
@@ -47,11 +48,15 @@ def plan_itinerary(scenario: Scenario, service: str, destination: str) -> tuple[
         return (Hop("rail", service, origin, destination),)
     onward = {(o.from_, o.to): str(i) for i, o in enumerate(scenario.onward)}
     for stop in route[1:]:
-        first = Hop("rail", service, origin, stop)
         if (stop, destination) in onward:
-            return (first, Hop("onward", onward[stop, destination], stop, destination))
+            return (
+                Hop("rail", service, origin, stop),
+                Hop("onward", onward[stop, destination], stop, destination),
+            )
+    for stop in route[1:]:
         if scenario.terminal(stop) is None:
             continue
+        first = Hop("rail", service, origin, stop)
         for sid2, s2 in scenario.services.items():
             if sid2 == service or s2.route[0] != stop:
                 continue

@@ -168,8 +168,11 @@ class OriginLoading:
 
     def run(self) -> Generator:
         """Load until the policy dispatches the train; wait for moves in progress."""
-        self.env.process(self._loader())
+        loader = self.env.process(self._loader())
         yield self.env.process(self._decide())
+        # the loader may start a move in the very instant the decision falls; let it
+        # leave its loop, then wait for every move in flight
+        yield loader
         if self._moving:
             yield self.env.all_of(self._moving)
 

@@ -124,6 +124,7 @@ class World:
             streams.sampler("road.border", scenario.road.border_h),
             self.drayage_h,
             self._arrived,
+            self._delivered,
         )
 
         # bookkeeping
@@ -148,7 +149,7 @@ class World:
                 streams.rng(f"demand.{sid}"),
                 streams.rng(f"cargo.{sid}"),
                 self._dwell_sampler(sid),
-                self._booking,
+                self.book,
                 lambda: next(self._cids),
                 horizon_h,
             )
@@ -201,7 +202,11 @@ class World:
             hub.gate.queue.finish(self.horizon_h)
 
     # -- containers ---------------------------------------------------------------------
-    def _booking(self, booking: Booking) -> None:
+    def book(self, booking: Booking) -> None:
+        """Enter a truck's booking now: road trip, truck to the hub, or a siding queue.
+
+        Demand generators call this; tests and trace-driven studies may call it too.
+        """
         origin, boxes, by_road = booking
         now = self.env.now
         for b in boxes:

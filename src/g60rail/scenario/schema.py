@@ -298,7 +298,6 @@ class RoadSpec(FrozenModel):
     """The road alternative: trucks on the expressway, two drivers, border by road."""
 
     route: list[str] = Field(default_factory=list, description="places along the expressway")
-    speed_kmh: PosFloat = 60.0
     driving_h_per_day: Annotated[float, Field(gt=0, le=24)] = 20.0
     border_h: DistSpec = 0.0
 

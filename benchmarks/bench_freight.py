@@ -1,0 +1,63 @@
+"""Wall time of one simulated year of the baseline freight corridor.
+
+Measured in the same process, on the same machine and in the same minute as a reference:
+one million bare SimPy timeouts.  The ratio is what to compare across machines and
+changes (target: a simulated year costs no more than three million bare timeouts).
+
+Usage: ``python benchmarks/bench_freight.py [--days 365] [--repeat 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import simpy
+
+import g60rail as g6
+
+
+def bare_timeouts(n: int = 1_000_000) -> float:
+    """Seconds for one process to yield ``n`` zero-cost timeouts."""
+    env = simpy.Environment()
+
+    def proc():
+        for _ in range(n):
+            yield env.timeout(1.0)
+
+    env.process(proc())
+    t0 = time.perf_counter()
+    env.run()
+    return time.perf_counter() - t0
+
+
+def one_year(days: float, seed: int) -> tuple[float, dict[str, float]]:
+    """Seconds to simulate the baseline (freight only) for ``days`` days."""
+    sc = g6.load_scenario("baseline")
+    if sc.station is not None:
+        sc = g6.Scenario.model_validate({**sc.model_dump(by_alias=True), "station": None})
+    t0 = time.perf_counter()
+    res = g6.simulate(sc, days=days, seed=seed, record_containers=False)
+    return time.perf_counter() - t0, res.kpis
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--days", type=float, default=365.0)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    ref, year = [], []
+    for i in range(args.repeat):  # interleaved, so drift in machine load hits both
+        ref.append(bare_timeouts())
+        t, kpis = one_year(args.days, seed=i)
+        year.append(t)
+    r, y = min(ref), min(year)
+    print(f"simulated_days: {args.days:g}")
+    print(f"teu_created: {kpis['freight.teu_created']:.0f}")
+    print(f"bare_simpy_1e6_timeouts_s: {r:.3f}")
+    print(f"simulated_year_s: {y:.3f}")
+    print(f"ratio_year_per_1e6_timeouts: {y / r:.2f}  (target <= 3)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Shared fixtures: small deterministic scenarios whose timelines can be worked out by hand."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from g60rail.scenario.io import scenario_from_dict
+from g60rail.scenario.schema import Scenario
+
+TINY: dict[str, Any] = {
+    "meta": {"name": "tiny", "start": "2025-01-06T00:00:00"},  # a Monday, 00:00
+    "places": {
+        "a": {"name": "A hub", "lat": 30.0, "lon": 120.0, "country": "CN", "kind": "hub"},
+        "b": {"name": "B terminal", "lat": 30.0, "lon": 121.0, "country": "CN"},
+    },
+    # 100 km at 50 km/h: 2 h (the geodesic is 96 km)
+    "legs": [{"from": "a", "to": "b", "mode": "rail", "km": 100, "speed_kmh": 50}],
+    "hub": {
+        "place": "a",
+        "gate_lanes": 1,
+        "gate_time_h": 0.1,
+        "yard_teu": 100,
+        "reach_stackers": 1,
+        "moves_per_h": 10,  # 0.1 h a move
+        "loading_tracks": 1,
+        "shunt_h": 0.5,
+        "load_window_h": 4,
+        "dwell_h": 5,
+    },
+    "terminals": {
+        "b": {
+            "place": "b",
+            "gate_lanes": 1,
+            "gate_time_h": 0.1,
+            "yard_teu": 100,
+            "reach_stackers": 2,
+            "moves_per_h": 10,
+            "loading_tracks": 1,
+            "shunt_h": 0.5,
+            "load_window_h": 4,
+            "dwell_h": 5,
+        }
+    },
+    "services": {
+        "s": {"route": ["a", "b"], "departures": ["Mon 10:00"], "capacity_teu": 10},
+    },
+}
+
+
+def tiny(overrides: dict[str, Any] | None = None, **sections: Any) -> Scenario:
+    """The tiny two-terminal scenario, with whole sections replaced or dotted overrides."""
+    data = copy.deepcopy(TINY)
+    data.update(copy.deepcopy(sections))
+    sc = scenario_from_dict(data)
+    return sc.with_overrides(overrides) if overrides else sc
+
+
+@pytest.fixture
+def tiny_scenario() -> Scenario:
+    """The tiny scenario as it is."""
+    return tiny()

@@ -1,0 +1,118 @@
+"""Border clearance timed by hand: declarations, scan, technical handling, inspection,
+opening hours."""
+
+from __future__ import annotations
+
+import simpy
+from pytest import approx
+
+from g60rail.model.border import BorderPort, next_open_h
+from g60rail.model.cargo import Container, Hop
+from g60rail.model.trains import Train
+from g60rail.random import Streams
+from g60rail.scenario.schema import BorderSpec
+
+CLEAN = (0.9, 0.9, 0.9, 0.9)  # neither inspected nor pre-declared at share 0.04 / 0
+
+
+def make_box(cid: int, u=CLEAN) -> Container:
+    hop = Hop("rail", "s", "m", "v")
+    return Container(cid, 2, "m", "v", "s", (hop,), 0.0, 0.0, u)
+
+
+def clear_train(spec_kw: dict, boxes: list[Container], arrive_h: float = 0.0):
+    spec = BorderSpec(
+        place="m",
+        officers=spec_kw.pop("officers", 1),
+        declaration_h=spec_kw.pop("declaration_h", 0.5),
+        scan_h=spec_kw.pop("scan_h", 0.1),
+        technical_h=spec_kw.pop("technical_h", 1.0),
+        inspection_h=spec_kw.pop("inspection_h", 3.0),
+        inspect_share_exit=spec_kw.pop("inspect_share_exit", 0.04),
+        inspect_share_entry=0.075,
+        **spec_kw,
+    )
+    env = simpy.Environment()
+    port = BorderPort(env, spec, "CN", Streams(0), day0_h=0.0)
+    train = Train(0, "s", 100, 0.0)
+    for b in boxes:
+        train.add(b)
+    done = {}
+
+    def run():
+        yield env.timeout(arrive_h)
+        yield from port.clear(train, exit_=True)
+        done["t"] = env.now
+
+    env.process(run())
+    env.run(until=200)
+    return port, train, done["t"]
+
+
+def test_one_officer_processes_declarations_in_turn() -> None:
+    # 3 declarations x 0.5 h by one officer = 1.5 h > technical 1.0 h > scan 0.1 h
+    port, train, t = clear_train({}, [make_box(i) for i in range(3)])
+    assert t == approx(1.5)
+    assert port.clearance_h.values.tolist() == approx([1.5])
+
+
+def test_two_officers_and_technical_handling_bind() -> None:
+    # declarations 0.5 + 0.5 in parallel, the third 0.5-1.0; technical also 1.0
+    port, _, t = clear_train({"officers": 2, "technical_h": 1.2}, [make_box(i) for i in range(3)])
+    assert t == approx(1.2)
+
+
+def test_predeclared_boxes_need_no_processing() -> None:
+    pre = (0.9, 0.1, 0.9, 0.9)  # u_pre 0.1 < predeclared share 0.5
+    _, _, t = clear_train(
+        {"predeclared_share": 0.5, "technical_h": 0.0},
+        [make_box(0, pre), make_box(1, pre), make_box(2)],
+    )
+    assert t == approx(0.5)  # one declaration left
+
+
+def test_inspected_box_is_held_and_released_after_inspection() -> None:
+    picked = (0.01, 0.9, 0.9, 0.9)
+    port, train, t = clear_train({}, [make_box(0, picked), make_box(1)])
+    assert [b.cid for b in train.boxes] == [1]
+    assert train.teu == 2
+    assert t == approx(1.0)  # one declaration 0.5, technical 1.0
+    assert [b.cid for b in port.held] == [0]
+    # taken off when the train is cleared (1.0), inspected 1.0-4.0
+    assert port.held[0].t_border_out == approx(4.0)
+    assert port.held_teu == 2
+    # a later train that goes its way and has room takes it
+    later = Train(1, "s", 100, 0.0)
+    port.pick_up(later, ahead={"v"})
+    assert [b.cid for b in later.boxes] == [0]
+    assert port.held == []
+
+
+def test_held_box_stays_when_the_train_does_not_go_its_way() -> None:
+    picked = (0.01, 0.9, 0.9, 0.9)
+    port, _, _ = clear_train({}, [make_box(0, picked)])
+    other = Train(1, "s", 100, 0.0)
+    port.pick_up(other, ahead={"elsewhere"})
+    assert other.boxes == [] and len(port.held) == 1
+
+
+def test_customs_wait_for_opening_hours() -> None:
+    # arrives 20:00, customs open 08:00-18:00: scan and declarations start at 32 h;
+    # one officer, 3 x 0.5 h: cleared at 33.5 h, 13.5 h after arrival
+    _, _, t = clear_train(
+        {"opening": {"open": "08:00", "close": "18:00"}},
+        [make_box(i) for i in range(3)],
+        arrive_h=20.0,
+    )
+    assert t == approx(33.5)
+
+
+def test_next_open() -> None:
+    assert next_open_h(5.0, 8.0, 18.0, 0.0) == approx(8.0)
+    assert next_open_h(9.0, 8.0, 18.0, 0.0) == approx(9.0)
+    assert next_open_h(18.0, 8.0, 18.0, 0.0) == approx(32.0)
+    assert next_open_h(3.0, 22.0, 6.0, 0.0) == approx(3.0)  # over midnight
+    assert next_open_h(7.0, 22.0, 6.0, 0.0) == approx(22.0)
+    # hour 0 is noon: t = 7 is 19:00, closed until 08:00, i.e. t = 20
+    assert next_open_h(7.0, 8.0, 18.0, 12.0) == approx(20.0)
+    assert next_open_h(0.0, 0.0, 24.0, 5.0) == approx(0.0)  # always open

@@ -1,0 +1,124 @@
+"""Scenario loading, overrides and error messages that name the field and the value."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import g60rail as g6
+from g60rail.errors import ScenarioError
+from g60rail.geo import leg_table
+from g60rail.scenario.io import packaged_scenarios, parse_override, scenario_from_dict
+
+BASELINE = tomllib.loads(
+    (Path(g6.__file__).parent / "scenario" / "data" / "baseline.toml").read_text()
+)
+
+
+def bad(mutate) -> ScenarioError:
+    data = copy.deepcopy(BASELINE)
+    mutate(data)
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict(data, file="x.toml")
+    return err.value
+
+
+def test_packaged_baseline_loads_and_is_listed() -> None:
+    assert "baseline" in packaged_scenarios()
+    sc = g6.load_scenario("baseline")
+    assert {"songjiang", "kunming", "mohan", "boten", "vientiane"} <= set(sc.places)
+
+
+def test_every_number_in_the_baseline_cites_a_source() -> None:
+    text = (Path(g6.__file__).parent / "scenario" / "data" / "baseline.toml").read_text()
+    uncited = []
+    for line in text.splitlines():
+        code = line.split("#", 1)[0]
+        key, _, value = code.partition("=")
+        if key.strip() in {"name", "description"}:
+            continue
+        if value and any(ch.isdigit() for ch in value):
+            comment = line.split("#", 1)[1] if "#" in line else ""
+            if not any(tag in comment for tag in ("F", "E", "D", "estimate")):
+                uncited.append(line)
+    assert uncited == []
+
+
+def test_round_trip_through_plain_data() -> None:
+    sc = g6.load_scenario("baseline")
+    again = scenario_from_dict(sc.to_dict())
+    assert again == sc and again.hash == sc.hash
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field", "value"),
+    [
+        (lambda d: d["hub"].__setitem__("reach_stackers", -1), "hub.reach_stackers", -1),
+        (lambda d: d["hub"].__setitem__("reach_stakers", 3), "hub.reach_stakers", 3),
+        (lambda d: d["hub"].__setitem__("yard_teu", "big"), "hub.yard_teu", "big"),
+        (lambda d: d["legs"][0].__setitem__("to", "kunmingg"), "legs.0.to", "kunmingg"),
+        (
+            lambda d: d["services"]["g60"]["demand"].__setitem__("road_share", 1.5),
+            "services.g60.demand.road_share",
+            1.5,
+        ),
+        (
+            lambda d: d["borders"]["mohan"].__setitem__("declaration_h", {"dist": "exponential", "mean": -2}),
+            "borders.mohan.declaration_h.mean",
+            -2,
+        ),
+        (
+            lambda d: d["services"]["lmx"].__setitem__("departures", ["Funday 09:00"]),
+            "services.lmx.departures",
+            ["Funday 09:00"],
+        ),
+    ],
+)
+def test_errors_name_file_field_and_value(mutate, field, value) -> None:
+    err = bad(mutate)
+    problems = err.problems or [err]
+    assert any(p.field == field and p.value == value for p in problems), err.describe()
+    text = err.describe()
+    assert text.startswith("x.toml: ")
+    assert field in text
+
+
+def test_override_of_a_missing_key_is_an_error() -> None:
+    sc = g6.load_scenario("baseline")
+    with pytest.raises(ScenarioError, match="hub.reach_stakers"):
+        sc.with_overrides({"hub.reach_stakers": 4})
+    with pytest.raises(ScenarioError, match=r"legs\.99"):
+        sc.with_overrides({"legs.99.km": 4})
+
+
+def test_parse_override_values() -> None:
+    assert parse_override("hub.reach_stackers=4") == ("hub.reach_stackers", 4)
+    assert parse_override("hub.dwell_h={dist='exponential', mean=3}") == (
+        "hub.dwell_h",
+        {"dist": "exponential", "mean": 3},
+    )
+    assert parse_override("meta.name=Expansion") == ("meta.name", "Expansion")
+    with pytest.raises(ScenarioError):
+        parse_override("no-equals-sign")
+
+
+def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
+    f = tmp_path / "broken.toml"
+    f.write_text("[hub\nreach_stackers = 4\n")
+    with pytest.raises(ScenarioError, match="broken.toml.*invalid TOML"):
+        g6.load_scenario(f)
+    with pytest.raises(ScenarioError, match="file not found"):
+        g6.load_scenario(tmp_path / "nope.toml")
+    with pytest.raises(ScenarioError, match="no packaged scenario"):
+        g6.load_scenario("no_such_scenario")
+
+
+def test_route_km_is_longer_than_the_geodesic() -> None:
+    # rail and road routes are never shorter than the great circle between their ends
+    for leg in leg_table(g6.load_scenario("baseline")):
+        assert leg.km >= leg.geodesic_km, leg
+    sj_km = next(g for g in leg_table(g6.load_scenario("baseline")) if g.to == "kunming")
+    assert 1850 < sj_km.geodesic_km < 2000  # Shanghai-Kunming great circle ~1,920 km
