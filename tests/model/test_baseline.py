@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pandas as pd
@@ -54,11 +55,11 @@ def test_container_table_matches_kpis_and_timestamps_are_ordered(run120: g6.Resu
     rail = c[c["mode"] == "rail"]
     seq = ["t_created", "t_gate_arrive", "t_gate_in", "t_loaded", "t_departed", "t_arrived",
            "t_delivered"]
-    for a, b in zip(seq, seq[1:], strict=False):
+    for a, b in itertools.pairwise(seq):
         both = rail[a].notna() & rail[b].notna()
         assert (rail.loc[both, a] <= rail.loc[both, b] + 1e-9).all(), (a, b)
     # a box never reaches a milestone without the ones before it
-    for a, b in zip(seq, seq[1:], strict=False):
+    for a, b in itertools.pairwise(seq):
         assert not (rail[a].isna() & rail[b].notna()).any(), (a, b)
     ts = run120.tables["timeseries"]
     assert pd.api.types.is_datetime64_any_dtype(ts["date"])

@@ -51,14 +51,14 @@ def clear_train(spec_kw: dict, boxes: list[Container], arrive_h: float = 0.0):
 
 def test_one_officer_processes_declarations_in_turn() -> None:
     # 3 declarations x 0.5 h by one officer = 1.5 h > technical 1.0 h > scan 0.1 h
-    port, train, t = clear_train({}, [make_box(i) for i in range(3)])
+    port, _train, t = clear_train({}, [make_box(i) for i in range(3)])
     assert t == approx(1.5)
     assert port.clearance_h.values.tolist() == approx([1.5])
 
 
 def test_two_officers_and_technical_handling_bind() -> None:
     # declarations 0.5 + 0.5 in parallel, the third 0.5-1.0; technical also 1.0
-    port, _, t = clear_train({"officers": 2, "technical_h": 1.2}, [make_box(i) for i in range(3)])
+    _port, _, t = clear_train({"officers": 2, "technical_h": 1.2}, [make_box(i) for i in range(3)])
     assert t == approx(1.2)
 
 

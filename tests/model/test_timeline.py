@@ -63,7 +63,7 @@ def test_hand_worked_timeline_hub_train_terminal() -> None:
     assert (b1.t_delivered, b2.t_delivered, b3.t_delivered) == approx((17.8, 17.9, 18.0))
 
     (row,) = world.train_rows
-    tid, service, origin, dest, t_planned, t_placed, t_dep, t_arr, teu, n = row
+    _tid, service, origin, dest, t_planned, t_placed, t_dep, t_arr, teu, n = row
     assert (service, origin, dest, teu, n) == ("s", "a", "b", 4, 3)
     assert (t_planned, t_placed, t_dep, t_arr) == approx((10.0, 6.0, 10.0, 12.7))
 

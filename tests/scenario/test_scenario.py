@@ -66,7 +66,9 @@ def test_round_trip_through_plain_data() -> None:
             1.5,
         ),
         (
-            lambda d: d["borders"]["mohan"].__setitem__("declaration_h", {"dist": "exponential", "mean": -2}),
+            lambda d: d["borders"]["mohan"].__setitem__(
+                "declaration_h", {"dist": "exponential", "mean": -2}
+            ),
             "borders.mohan.declaration_h.mean",
             -2,
         ),
@@ -88,7 +90,7 @@ def test_errors_name_file_field_and_value(mutate, field, value) -> None:
 
 def test_override_of_a_missing_key_is_an_error() -> None:
     sc = g6.load_scenario("baseline")
-    with pytest.raises(ScenarioError, match="hub.reach_stakers"):
+    with pytest.raises(ScenarioError, match=r"hub\.reach_stakers"):
         sc.with_overrides({"hub.reach_stakers": 4})
     with pytest.raises(ScenarioError, match=r"legs\.99"):
         sc.with_overrides({"legs.99.km": 4})
@@ -108,7 +110,7 @@ def test_parse_override_values() -> None:
 def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
     f = tmp_path / "broken.toml"
     f.write_text("[hub\nreach_stackers = 4\n")
-    with pytest.raises(ScenarioError, match="broken.toml.*invalid TOML"):
+    with pytest.raises(ScenarioError, match=r"broken\.toml.*invalid TOML"):
         g6.load_scenario(f)
     with pytest.raises(ScenarioError, match="file not found"):
         g6.load_scenario(tmp_path / "nope.toml")
