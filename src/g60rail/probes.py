@@ -44,11 +44,17 @@ class LevelProbe:
 
     def set(self, t: float, value: float) -> None:
         """The level becomes ``value`` at time ``t`` (hours, non-decreasing)."""
-        self._advance(t)
+        t0 = self._t
+        d = int(t // 24.0)
+        if d == int(t0 // 24.0) and t <= self._horizon:
+            # same day: the common case, kept cheap
+            self._area[d] += self._v * (t - t0)
+            self._t = t
+        else:
+            self._advance(t)
         self._v = value
         if value > self.max:
             self.max = value
-        d = int(t // 24.0)
         if d < len(self._day_max) and value > self._day_max[d]:
             self._day_max[d] = value
 

@@ -31,6 +31,7 @@ __all__ = [
     "Streams",
     "Triangular",
     "Uniform",
+    "UniformBuffer",
     "as_distribution",
 ]
 
@@ -253,3 +254,28 @@ class Sampler:
         v = self._buf[self._i]
         self._i += 1
         return v
+
+
+class UniformBuffer:
+    """Uniform(0, 1) numbers drawn in blocks and handed out a few at a time.
+
+    The sequence is the generator's ``random()`` sequence, so it depends only on the
+    stream's seed and how many numbers were taken before.
+    """
+
+    __slots__ = ("_buf", "_i", "_rng")
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self._rng = rng
+        self._buf: list[float] = []
+        self._i = 0
+
+    def take(self, k: int) -> list[float]:
+        """The next ``k`` numbers."""
+        if self._i + k > len(self._buf):
+            rest = self._buf[self._i :]
+            self._buf = rest + self._rng.random(max(_BLOCK, k)).tolist()
+            self._i = 0
+        out = self._buf[self._i : self._i + k]
+        self._i += k
+        return out

@@ -13,6 +13,7 @@ seed gives the same bookings whatever the hub's capacities are.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Callable, Generator
 
@@ -21,6 +22,7 @@ import simpy
 
 from g60rail.errors import ScenarioError
 from g60rail.model.cargo import Container, Hop
+from g60rail.random import Exponential, Sampler, UniformBuffer
 from g60rail.scenario.schema import DemandSpec, Scenario
 
 __all__ = ["Booking", "DemandGenerator", "month_boundaries_h", "plan_itinerary"]
@@ -77,6 +79,13 @@ def plan_itinerary(scenario: Scenario, service: str, destination: str) -> tuple[
     )
 
 
+def _cdf(weights: list[float]) -> list[float]:
+    """Cumulative shares; the last is exactly 1 so every uniform in [0, 1) maps inside."""
+    c = np.cumsum(weights) / sum(weights)
+    c[-1] = 1.0
+    return c.tolist()
+
+
 def month_boundaries_h(start: dt.datetime, horizon_h: float) -> list[tuple[float, int]]:
     """(simulation hour, calendar month index 0-11) at hour 0 and each month start."""
     out = [(0.0, start.month - 1)]
@@ -131,7 +140,9 @@ class DemandGenerator:
         self.service = service
         self.spec = spec
         self.rng = rng
-        self.cargo_rng = cargo_rng
+        self.uniforms = UniformBuffer(rng)
+        self.gaps = Sampler(Exponential(dist="exponential", mean=1.0), rng)
+        self.cargo = UniformBuffer(cargo_rng)
         self.dwell = dwell_sampler
         self.on_booking = on_booking
         self.next_id = next_id
@@ -140,9 +151,9 @@ class DemandGenerator:
         origins = spec.origins or {route[0]: 1.0}
         dests = spec.destinations or {route[-1]: 1.0}
         self.origins = list(origins)
-        self.origin_cdf = np.cumsum(list(origins.values())) / sum(origins.values())
+        self.origin_cdf = _cdf(list(origins.values()))
         self.dests = list(dests)
-        self.dest_cdf = np.cumsum(list(dests.values())) / sum(dests.values())
+        self.dest_cdf = _cdf(list(dests.values()))
         self.itineraries = {d: plan_itinerary(scenario, service, d) for d in self.dests}
         road = list(scenario.road.route)
         self.road_ok = {
@@ -157,7 +168,7 @@ class DemandGenerator:
         """The arrival process."""
         if self.trucks_per_h <= 0:
             return
-        env, rng = self.env, self.rng
+        env = self.env
         season = self.spec.seasonality
         bounds = [t for t, _ in self.months[1:]] + [self.horizon_h]
         t = 0.0
@@ -169,7 +180,7 @@ class DemandGenerator:
             while True:
                 # exponential gaps restarted at each month boundary: exact for a
                 # piecewise-constant rate (memorylessness)
-                t_next = t + rng.exponential(1.0 / rate)
+                t_next = t + self.gaps() / rate
                 if t_next >= end:
                     t = end
                     break
@@ -178,10 +189,10 @@ class DemandGenerator:
                 self.on_booking(self._truck(t))
 
     def _truck(self, t: float) -> Booking:
-        spec, rng = self.spec, self.rng
-        u = rng.random(5)
-        origin = self.origins[int(np.searchsorted(self.origin_cdf, u[0], side="right"))]
-        dest = self.dests[int(np.searchsorted(self.dest_cdf, u[1], side="right"))]
+        spec = self.spec
+        u = self.uniforms.take(5)
+        origin = self.origins[bisect.bisect_right(self.origin_cdf, u[0])]
+        dest = self.dests[bisect.bisect_right(self.dest_cdf, u[1])]
         if u[2] < spec.share_40ft:
             sizes = (2,)
         else:
@@ -189,7 +200,6 @@ class DemandGenerator:
         by_road = bool(u[4] < spec.road_share) and self.road_ok[dest]
         boxes = []
         for teu in sizes:
-            attrs = self.cargo_rng.random(4)
             boxes.append(
                 Container(
                     cid=self.next_id(),
@@ -200,7 +210,7 @@ class DemandGenerator:
                     itinerary=self.itineraries[dest],
                     t_created=t,
                     dwell_h=self.dwell(dest),
-                    border_u=tuple(attrs.tolist()),
+                    border_u=tuple(self.cargo.take(4)),
                     mode="road" if by_road else "rail",
                 )
             )

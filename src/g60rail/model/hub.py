@@ -10,7 +10,7 @@ Rules
   trains are always accepted (the terminal never refuses a train), so the yard can run
   over capacity only through rail arrivals, and nothing is ever dropped.
 * Reach stackers serve train work before truck work (priority), each move taking
-  ``1 / moves_per_h`` hours on average.
+  ``1 / moves_per_h`` hours on average.  One stacker unloads a whole truck.
 * A train holds a loading track from placement until it leaves.
 """
 
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import simpy
 
+from g60rail.model.servers import Servers
 from g60rail.probes import LevelProbe, Tally
 from g60rail.random import Gamma, Sampler, Streams, as_distribution
 
@@ -56,14 +57,14 @@ class Yard:
         self.occupancy = LevelProbe(horizon_h)
         self.dwell_h = Tally()
 
-    def admit(self, teu: int) -> simpy.Event:
-        """An event that fires (in arrival order) once ``teu`` more fit; reserves them."""
-        ev = self.env.event()
+    def admit(self, teu: int) -> simpy.Event | None:
+        """Reserve space for ``teu``: ``None`` if it fits now, else an event that fires
+        (in arrival order) once it does."""
         if not self._waiting and self.level_teu + teu <= self.capacity_teu:
             self._enter(teu)
-            ev.succeed()
-        else:
-            self._waiting.append((teu, ev))
+            return None
+        ev = self.env.event()
+        self._waiting.append((teu, ev))
         return ev
 
     def add(self, teu: int) -> None:
@@ -93,7 +94,7 @@ class ReachStackers:
     ) -> None:
         self.env = env
         self.count = count
-        self.pool = simpy.PriorityResource(env, capacity=count)
+        self.pool = Servers(env, count)
         self._move_h = sampler
         self.busy_h = 0.0
         self.moves = 0
@@ -104,23 +105,20 @@ class ReachStackers:
         mean = 1.0 / moves_per_h
         return as_distribution(mean) if cv == 0 else Gamma(dist="gamma", mean=mean, cv=cv)
 
-    def request(self, priority: int) -> simpy.resources.resource.PriorityRequest:
-        """Ask for a reach stacker (lower ``priority`` first)."""
-        return self.pool.request(priority=priority)
-
-    def work(self, req: simpy.resources.resource.PriorityRequest) -> Generator:
-        """Perform one move with the granted stacker ``req``, then release it."""
+    def move_h(self) -> float:
+        """Draw the duration of one move and count it as work, hours."""
         d = self._move_h()
         self.busy_h += d
         self.moves += 1
-        yield self.env.timeout(d)
-        self.pool.release(req)
+        return d
 
     def move(self, priority: int) -> Generator:
         """Wait for a stacker and perform one move."""
-        req = self.request(priority)
-        yield req
-        yield from self.work(req)
+        grant = self.pool.acquire(priority)
+        if grant is not None:
+            yield grant
+        yield self.env.timeout(self.move_h())
+        self.pool.release()
 
 
 class Gate:
@@ -128,7 +126,7 @@ class Gate:
 
     def __init__(self, env: simpy.Environment, lanes: int, sampler: Sampler, horizon_h: float):
         self.env = env
-        self.lanes = simpy.Resource(env, capacity=lanes)
+        self.lanes = Servers(env, lanes)
         self.process_h = sampler
         self.queue = LevelProbe(horizon_h)
         self.wait_h = Tally()
@@ -237,31 +235,45 @@ class Hub:
         teu = sum(b.teu for b in boxes)
         for b in boxes:
             b.t_gate_arrive = t0
-        gate.queue.add(t0, 1)
-        with gate.lanes.request() as lane:
-            yield lane
-            yield self.yard.admit(teu)
+        lane = gate.lanes.acquire()
+        space = self.yard.admit(teu) if lane is None else None
+        if lane is not None or space is not None:
+            # the truck queues (a truck served at once never shows in the queue level)
+            gate.queue.add(t0, 1)
+            if lane is not None:
+                yield lane
+                space = self.yard.admit(teu)
+            if space is not None:
+                yield space
             gate.queue.add(env.now, -1)
-            gate.wait_h.add(env.now - t0)
-            d = gate.process_h()
-            gate.busy_h += d
-            yield env.timeout(d)
+        gate.wait_h.add(env.now - t0)
+        d = gate.process_h()
+        gate.busy_h += d
+        yield env.timeout(d)
+        gate.lanes.release()
+        # one reach stacker lifts the truck's boxes off, one after the other
+        grant = self.stackers.pool.acquire(TRUCK_WORK)
+        if grant is not None:
+            yield grant
         for b in boxes:
-            yield from self.stackers.move(TRUCK_WORK)
+            yield env.timeout(self.stackers.move_h())
             b.t_gate_in = env.now
             b.t_yard_in = env.now
+        self.stackers.pool.release()
 
     def truck_out(self, box: Container) -> Generator:
         """A consignee's truck collects ``box``: gate lane, processing, one stacker move."""
         env, gate = self.env, self.gate
         t0 = env.now
-        gate.queue.add(t0, 1)
-        with gate.lanes.request() as lane:
+        lane = gate.lanes.acquire()
+        if lane is not None:
+            gate.queue.add(t0, 1)
             yield lane
             gate.queue.add(env.now, -1)
-            gate.wait_h.add(env.now - t0)
-            d = gate.process_h()
-            gate.busy_h += d
-            yield env.timeout(d)
+        gate.wait_h.add(env.now - t0)
+        d = gate.process_h()
+        gate.busy_h += d
+        yield env.timeout(d)
+        gate.lanes.release()
         yield from self.stackers.move(TRUCK_WORK)
         self.yard.remove(box)

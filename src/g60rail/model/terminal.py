@@ -78,10 +78,26 @@ class Terminal:
         """Unload ``boxes`` from ``train`` (which holds a track) with the reach stackers."""
         env = self.env
         train.remove(boxes)
-        yield env.all_of([env.process(self._unload_one(box)) for box in boxes])
+        todo = list(reversed(boxes))
+        crews = min(len(boxes), self.hub.stackers.count)
+        yield env.all_of([env.process(self._unload_crew(todo)) for _ in range(crews)])
 
-    def _unload_one(self, box: Container) -> Generator:
-        yield from self.hub.stackers.move(TRAIN_WORK)
+    def _unload_crew(self, todo: list[Container]) -> Generator:
+        """One reach stacker takes boxes off the train until none are left."""
+        stackers = self.hub.stackers
+        while todo:
+            grant = stackers.pool.acquire(TRAIN_WORK)
+            if grant is not None:
+                yield grant
+            if not todo:  # the others finished while this one waited
+                stackers.pool.release()
+                return
+            box = todo.pop()
+            yield self.env.timeout(stackers.move_h())
+            stackers.pool.release()
+            self._landed(box)
+
+    def _landed(self, box: Container) -> None:
         box.t_yard_in = self.env.now
         self.hub.yard.add(box.teu)
         box.hop += 1

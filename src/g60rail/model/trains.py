@@ -148,7 +148,7 @@ class OriginLoading:
         self.full = env.event()
         self.filled = env.event()
         self._idle: simpy.Event | None = None
-        self._moving: list[simpy.Process] = []
+        self._moving: list[simpy.Event] = []
         if spec.policy != "hybrid" or spec.min_fill_teu <= train.teu:
             self.filled.succeed()
 
@@ -180,12 +180,20 @@ class OriginLoading:
         self.train.add(box)
         self.on_loaded(box)
 
-    def _move(self, req: simpy.Request, box: Container) -> Generator:
-        yield from self.stackers.work(req)
-        self._take(box)
+    def _move(self, box: Container) -> simpy.Event:
+        """Start a move with a granted stacker; the box is on the train when the returned
+        event fires."""
+        done = self.env.timeout(self.stackers.move_h())
+
+        def finish(_: simpy.Event) -> None:
+            self.stackers.pool.release()
+            self._take(box)
+
+        done.callbacks.append(finish)
+        return done
 
     def _loader(self) -> Generator:
-        env, queue, cap = self.env, self.queue, self.train.capacity_teu
+        queue, cap = self.queue, self.train.capacity_teu
         while not self.stop.triggered:
             if self.limit == 0:
                 self._signal_idle()
@@ -211,18 +219,16 @@ class OriginLoading:
             if self.stackers is None:
                 self._take(box)
                 continue
-            req = self.stackers.request(TRAIN_WORK)
-            res = yield req | self.stop
-            if req not in res:
-                # dispatched while waiting for a stacker: the box stays in the yard
-                if req.triggered:
-                    self.stackers.pool.release(req)
-                else:
-                    req.cancel()
-                queue.push_front(box)
-                self.reserved_teu -= box.teu
-                return
-            self._moving.append(env.process(self._move(req, box)))
+            grant = self.stackers.pool.acquire(TRAIN_WORK)
+            if grant is not None:
+                res = yield grant | self.stop
+                if grant not in res:
+                    # dispatched while waiting for a stacker: the box stays in the yard
+                    self.stackers.pool.cancel(grant)
+                    queue.push_front(box)
+                    self.reserved_teu -= box.teu
+                    return
+            self._moving.append(self._move(box))
 
     def _decide(self) -> Generator:
         env, spec, train = self.env, self.spec, self.train
