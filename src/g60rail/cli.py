@@ -95,6 +95,7 @@ _HEADLINE = (
     "transit.songjiang_vientiane.h_mean",
     "road.songjiang_vientiane.h_mean",
     "pax.",
+    "disruption.",
 )
 
 
@@ -105,6 +106,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = writable_dir(Path(args.out))
     scenario = g6.load_scenario(args.scenario, overrides=_parse_sets(args.set))
     result = g6.simulate(scenario, days=args.days, seed=args.seed)
+    if scenario.disruptions.breakdowns or scenario.disruptions.closures:
+        from g60rail.impact import disruption_cost
+
+        # the same run without disruptions, same seed: the difference is their cost
+        result.kpis.update(disruption_cost(scenario, args.days, args.seed, result=result))
     result.save(out)
     figures = write_run_figures(result, out)
     print(

@@ -5,7 +5,9 @@ Songjiang hub reports as ``hub.*``; other terminals as ``hub.<place>.*``.  Borde
 report as ``border.<place>.*``, rail transit as ``transit.<origin>_<destination>.h_mean``
 (train departure at the first terminal to arrival at the destination), door-to-door as
 ``door.<origin>_<destination>.h_mean`` (booking to arrival) and road trips as
-``road.<origin>_<destination>.h_mean``.
+``road.<origin>_<destination>.h_mean``.  With disruptions in the scenario,
+``disruption.*`` gives failures, equipment-hours down, and the TEU-hours that trains spent
+waiting for closed lines and ports (train TEU times the wait for the window to end).
 """
 
 from __future__ import annotations
@@ -101,6 +103,16 @@ def freight_kpis(world: World) -> dict[str, float]:
     k.update(_pair_kpis("door", {key: t for key, t in world.door_h.items() if key[0] == "rail"}))
     k.update(_pair_kpis("road", {key: t for key, t in world.door_h.items() if key[0] == "road"}))
     k["road.trip_h_mean"] = world.road.trip_h.mean()
+    if world.failures or world.scenario.disruptions.closures:
+        k["disruption.breakdowns"] = float(sum(f.failures for f in world.failures))
+        k["disruption.equipment_down_h"] = sum(f.down_h for f in world.failures)
+        k["disruption.line_closure_delay_teu_h"] = sum(
+            line.closure_delay_teu_h for line in world.lines.values()
+        )
+        k["disruption.border_closure_delay_teu_h"] = sum(
+            port.closure_delay_teu_h for port in world.ports.values()
+        )
+        k["disruption.stranded_teu_end"] = k["freight.teu_in_system_end"]
     return k
 
 

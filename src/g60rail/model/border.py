@@ -7,8 +7,9 @@ done.  Boxes selected for physical inspection are taken off the train when it is
 inspected in an inspection bay and then wait at the port for a later train that goes
 their way.
 
-Customs work only inside the port's opening hours; work started before closing is
-finished.
+Customs work only inside the port's opening hours and outside closures (a closed port
+does nothing; during a customs-system outage only declarations wait); work started before
+closing is finished.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import simpy
 
+from g60rail.model.disruptions import after_windows
 from g60rail.probes import Tally
 from g60rail.random import Sampler, Streams
 
@@ -41,6 +43,9 @@ def next_open_h(t: float, open_h: float, close_h: float, day0_h: float) -> float
         ``open_h == 0`` and ``close_h == 24`` means always open.
     day0_h
         Local hour of day at simulation time 0.
+    closed, customs_down
+        Windows ``(start_h, end_h)`` when the port is closed, and when only the customs
+        system (declarations) is down.
     """
     if open_h == 0.0 and close_h >= 24.0:
         return t
@@ -70,6 +75,9 @@ class BorderPort:
         Random streams ``border.<place>.declaration|scan|technical|inspection``.
     day0_h
         Local hour of day at simulation time 0.
+    closed, customs_down
+        Windows ``(start_h, end_h)`` when the port is closed, and when only the customs
+        system (declarations) is down.
     """
 
     def __init__(
@@ -79,8 +87,13 @@ class BorderPort:
         country: str,
         streams: Streams,
         day0_h: float,
+        closed: list[tuple[float, float]] | None = None,
+        customs_down: list[tuple[float, float]] | None = None,
     ) -> None:
         self.env = env
+        self.closed = closed or []
+        self.customs_down = sorted(self.closed + (customs_down or []))
+        self.closure_delay_teu_h = 0.0
         self.spec = spec
         self.place = spec.place
         self.country = country
@@ -101,15 +114,23 @@ class BorderPort:
         self.officer_busy_h = 0.0
         self.log: list[tuple] = []
 
-    def _until_open(self) -> Generator:
-        t = next_open_h(self.env.now, *self._open, self.day0_h)
+    def _next_working_h(self, t: float, windows: list[tuple[float, float]]) -> float:
+        """Earliest time ``>= t`` inside opening hours and outside ``windows``."""
+        while True:
+            t1 = after_windows(next_open_h(t, *self._open, self.day0_h), 0.0, windows)
+            if t1 == t:
+                return t
+            t = t1
+
+    def _until_open(self, windows: list[tuple[float, float]]) -> Generator:
+        t = self._next_working_h(self.env.now, windows)
         if t > self.env.now:
             yield self.env.timeout(t - self.env.now)
 
     def _serve(self, resource: simpy.Resource, duration: float, officer: bool = False) -> Generator:
         with resource.request() as req:
             yield req
-            yield from self._until_open()
+            yield from self._until_open(self.customs_down if officer else self.closed)
             if officer:
                 self.officer_busy_h += duration
             yield self.env.timeout(duration)
@@ -133,6 +154,12 @@ class BorderPort:
         tech = self.technical_h()
         if tech > 0:
             work.append(env.timeout(tech))
+        reopen = after_windows(t0, 0.0, self.customs_down)
+        if reopen > t0:
+            # arrived during a closure or outage: the train's TEU wait for it to end
+            self.closure_delay_teu_h += train.teu * (reopen - t0)
+            if after_windows(t0, 0.0, self.closed) > t0:
+                work.append(env.timeout(after_windows(t0, 0.0, self.closed) - t0))
         for box in train.boxes:
             k = 0 if box.t_border_in != box.t_border_in else 2  # first or second crossing
             if k == 0:

@@ -2,7 +2,8 @@
 
 A section with ``paths_per_day`` offers paths at least ``24 / paths_per_day`` hours apart
 in each direction (a single-track section with its passing loops); a train that finds the
-next path taken waits for the one after it, first come first served.
+next path taken waits for the one after it, first come first served.  During a closure
+window no train enters if its run would overlap the window.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Generator
 
 import simpy
 
+from g60rail.model.disruptions import after_windows
 from g60rail.probes import Tally
 from g60rail.random import Sampler
 
@@ -32,6 +34,8 @@ class LineSection:
         Sampler of the running time, hours.
     paths_per_day
         Train paths per day in this direction, or ``None`` for no limit.
+    closures
+        Windows ``(start_h, end_h)`` when the section is closed.
     """
 
     def __init__(
@@ -42,6 +46,7 @@ class LineSection:
         km: float,
         running_h: Sampler,
         paths_per_day: float | None,
+        closures: list[tuple[float, float]] | None = None,
     ) -> None:
         self.env = env
         self.from_ = from_
@@ -50,16 +55,29 @@ class LineSection:
         self.running_h = running_h
         self.headway_h = 24.0 / paths_per_day if paths_per_day else 0.0
         self._next_path_h = 0.0
+        self.closures = closures or []
         self.path_wait_h = Tally()
+        self.closure_delay_teu_h = 0.0
         self.trains = 0
 
-    def traverse(self) -> Generator:
-        """Wait for a path, then run the section."""
+    def traverse(self, teu: int = 0) -> Generator:
+        """Wait for a path (and for the section to reopen), then run the section.
+
+        Parameters
+        ----------
+        teu
+            The train's load, for the closure delay in TEU-hours.
+        """
         env = self.env
+        run = self.running_h()
         start = max(env.now, self._next_path_h)
+        if self.closures:
+            open_at = after_windows(start, run, self.closures)
+            self.closure_delay_teu_h += teu * (open_at - start)
+            start = open_at
         self._next_path_h = start + self.headway_h
         self.path_wait_h.add(start - env.now)
         self.trains += 1
         if start > env.now:
             yield env.timeout(start - env.now)
-        yield env.timeout(self.running_h())
+        yield env.timeout(run)

@@ -19,13 +19,14 @@ from g60rail.geo import drayage_km
 from g60rail.model.border import BorderPort
 from g60rail.model.cargo import MILESTONES, Container
 from g60rail.model.demand import Booking, DemandGenerator
+from g60rail.model.disruptions import EquipmentFailures, closure_windows
 from g60rail.model.hub import Hub, ServiceQueue
 from g60rail.model.line import LineSection
 from g60rail.model.road import Road
 from g60rail.model.terminal import OnwardLeg, Terminal
 from g60rail.model.trains import OriginLoading, Train, departure_times
 from g60rail.probes import DailyCounter, Tally
-from g60rail.random import Sampler, Streams
+from g60rail.random import Exponential, Sampler, Streams
 from g60rail.scenario.schema import Scenario, ServiceSpec
 
 __all__ = ["CONTAINER_COLUMNS", "TRAIN_COLUMNS", "World"]
@@ -41,6 +42,9 @@ CONTAINER_COLUMNS = (
     "held",
     *MILESTONES,
 )
+_POOLS = {"reach_stackers": ("stackers", "pool"), "gate_lanes": ("gate", "lanes")}
+"""Where each kind of breakdown equipment sits in a :class:`Hub`: (part, servers)."""
+
 TRAIN_COLUMNS = (
     "tid",
     "service",
@@ -103,8 +107,17 @@ class World:
             for place, hub in self.hubs.items()
         }
         self.sidings: dict[tuple[str, str], ServiceQueue] = {}
+        closures = scenario.disruptions.closures
         self.ports: dict[str, BorderPort] = {
-            b.place: BorderPort(env, b, scenario.places[b.place].country, streams, self.day0_h)
+            b.place: BorderPort(
+                env,
+                b,
+                scenario.places[b.place].country,
+                streams,
+                self.day0_h,
+                closed=closure_windows(closures, "border", [b.place], start),
+                customs_down=closure_windows(closures, "customs", [b.place], start),
+            )
             for b in scenario.borders.values()
         }
         self.lines: dict[tuple[str, str], LineSection] = {}
@@ -117,7 +130,15 @@ class World:
                     run = streams.sampler(f"leg.{a}-{b}", leg.km / leg.speed_kmh)
                 else:
                     run = streams.sampler(f"leg.{a}-{b}", leg.running_h)
-                self.lines[a, b] = LineSection(env, a, b, leg.km, run, leg.paths_per_day)
+                self.lines[a, b] = LineSection(
+                    env,
+                    a,
+                    b,
+                    leg.km,
+                    run,
+                    leg.paths_per_day,
+                    closure_windows(closures, "line", (a, b), start),
+                )
         self.road = Road(
             env,
             scenario,
@@ -126,6 +147,22 @@ class World:
             self._arrived,
             self._delivered,
         )
+
+        self.failures = [
+            EquipmentFailures(
+                env,
+                bd,
+                getattr(
+                    getattr(self.hubs[bd.place], _POOLS[bd.equipment][0]), _POOLS[bd.equipment][1]
+                ),
+                streams.sampler(
+                    f"breakdown.{bd.place}.{bd.equipment}.up",
+                    Exponential(dist="exponential", mean=bd.mtbf_h),
+                ),
+                streams.sampler(f"breakdown.{bd.place}.{bd.equipment}.repair", bd.repair_h),
+            )
+            for bd in scenario.disruptions.breakdowns
+        ]
 
         # bookkeeping
         self.live: dict[int, Container] = {}
@@ -188,6 +225,8 @@ class World:
     # -- running ------------------------------------------------------------------------
     def start(self) -> None:
         """Register every process with the environment."""
+        for f in self.failures:
+            f.start()
         for d in self.demands:
             self.env.process(d.run())
         for sid, spec in self.scenario.services.items():
@@ -311,7 +350,7 @@ class World:
         self._depart(train)
         route = spec.route
         for i in range(1, len(route)):
-            yield from self.lines[route[i - 1], route[i]].traverse()
+            yield from self.lines[route[i - 1], route[i]].traverse(train.teu)
             yield from self._call(train, spec, i)
         train.t_arrived = env.now
         self.train_rows.append(

@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from g60rail.errors import ScenarioError
 from g60rail.random import DistSpec
 from g60rail.scenario.base import FrozenModel
+from g60rail.scenario.disruption_spec import DisruptionsSpec
 from g60rail.scenario.station_spec import StationSpec
 
 __all__ = [
@@ -323,6 +324,7 @@ class Scenario(FrozenModel):
     road: RoadSpec = Field(default_factory=RoadSpec)
     drayage: Drayage = Field(default_factory=Drayage)
     station: StationSpec | None = None
+    disruptions: DisruptionsSpec = Field(default_factory=DisruptionsSpec)
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -419,4 +421,37 @@ def _reference_problems(sc: Scenario) -> list[ScenarioError]:
         need(o.to, f"onward.{i}.to")
     for j, p in enumerate(sc.road.route):
         need(p, f"road.route.{j}")
+    for i, b in enumerate(sc.disruptions.breakdowns):
+        if sc.terminal(b.place) is None:
+            out.append(
+                ScenarioError(
+                    "no hub or terminal at this place",
+                    field=f"disruptions.breakdowns.{i}.place",
+                    value=b.place,
+                )
+            )
+    for i, c in enumerate(sc.disruptions.closures):
+        for j, p in enumerate(c.where):
+            need(p, f"disruptions.closures.{i}.where.{j}")
+        if c.kind == "line" and all(p in places for p in c.where):
+            if not any(leg.key == frozenset(c.where) for leg in sc.legs):
+                out.append(
+                    ScenarioError(
+                        "no leg joins these places",
+                        field=f"disruptions.closures.{i}.where",
+                        value=c.where,
+                    )
+                )
+        elif (
+            c.kind != "line"
+            and c.where[0] in places
+            and c.where[0] not in {b.place for b in sc.borders.values()}
+        ):
+            out.append(
+                ScenarioError(
+                    "no border port at this place",
+                    field=f"disruptions.closures.{i}.where.0",
+                    value=c.where[0],
+                )
+            )
     return out
