@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Generator
-from functools import cache
+from collections.abc import Callable, Generator
 
 import simpy
 
@@ -175,6 +174,7 @@ class World:
         self.transit_h: dict[tuple[str, str, str], Tally] = {}
         self.door_h: dict[tuple[str, str, str], Tally] = {}
         self._cids = itertools.count()
+        self._drayage: dict[tuple[str, str], float] = {}
         self._tids = itertools.count()
 
         self.demands = [
@@ -195,7 +195,8 @@ class World:
         ]
 
     # -- building helpers ---------------------------------------------------------------
-    def _dwell_sampler(self, service: str):
+    def _dwell_sampler(self, service: str) -> Callable[[str], float]:
+        """Consignee dwell at a destination terminal for boxes of ``service`` (0 elsewhere)."""
         samplers: dict[str, Sampler] = {}
         for place, hub in self.hubs.items():
             samplers[place] = self.streams.sampler(f"dwell.{service}.{place}", hub.spec.dwell_h)
@@ -206,14 +207,19 @@ class World:
 
         return draw
 
-    @cache  # noqa: B019 - one World per run; the cache dies with it
     def drayage_h(self, origin: str, place: str) -> float:
         """Trucking time from a city to a place, hours."""
-        if origin == place:
-            return 0.0
-        d = self.scenario.drayage
-        km = drayage_km(self.scenario.places[origin], self.scenario.places[place], d.detour_factor)
-        return km / d.speed_kmh
+        h = self._drayage.get((origin, place))
+        if h is None:
+            d = self.scenario.drayage
+            places = self.scenario.places
+            km = (
+                drayage_km(places[origin], places[place], d.detour_factor)
+                if origin != place
+                else 0.0
+            )
+            h = self._drayage[origin, place] = km / d.speed_kmh
+        return h
 
     def siding(self, place: str, service: str) -> ServiceQueue:
         """Boxes waiting for ``service`` at a place without a terminal."""
