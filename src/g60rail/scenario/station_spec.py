@@ -56,8 +56,7 @@ class Service(FrozenModel):
     )
     departure_times_h: tuple[float, ...] | None = Field(
         default=None,
-        description="Explicit departure times of day [h], each in [0, 24); replaces "
-        "first/last.",
+        description="Explicit departure times of day [h], each in [0, 24); replaces first/last.",
     )
     seats: int = Field(gt=0, le=10_000, description="Seats (and berths) of one train [seats].")
     load_factor: float = Field(
@@ -263,8 +262,7 @@ class StationSpec(FrozenModel):
     def day_multiplier(self, day: datetime.date) -> float:
         """Passenger multiplier of ``day``: weekday factor times the largest peak factor."""
         peak = max(
-            (p.passenger_multiplier for p in self.peak_periods
-             if p.first_day <= day <= p.last_day),
+            (p.passenger_multiplier for p in self.peak_periods if p.first_day <= day <= p.last_day),
             default=1.0,
         )
         return self.weekday_multipliers[day.weekday()] * peak
