@@ -62,3 +62,12 @@ def tiny(overrides: dict[str, Any] | None = None, **sections: Any) -> Scenario:
 def tiny_scenario() -> Scenario:
     """The tiny scenario as it is."""
     return tiny()
+
+
+def freight_baseline() -> Scenario:
+    """The packaged baseline without its station section (freight-only tests run faster)."""
+    from g60rail.scenario.io import load_scenario
+
+    data = load_scenario("baseline").to_dict()
+    data.pop("station", None)
+    return scenario_from_dict(data)

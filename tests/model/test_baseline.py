@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 
 import g60rail as g6
+from tests.conftest import freight_baseline
 
 
 @pytest.fixture(scope="module")
 def baseline() -> g6.Scenario:
-    return g6.load_scenario("baseline")
+    return freight_baseline()
 
 
 @pytest.fixture(scope="module")

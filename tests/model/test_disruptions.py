@@ -14,7 +14,7 @@ from g60rail.model.trains import Train
 from g60rail.random import Streams
 from g60rail.report import freight_kpis
 from g60rail.scenario.schema import BorderSpec
-from tests.conftest import tiny
+from tests.conftest import freight_baseline, tiny
 from tests.model.test_border import make_box
 from tests.model.test_timeline import box, run_world
 
@@ -114,7 +114,7 @@ def test_breakdown_availability_matches_renewal_theory() -> None:
 
 
 def test_breakdowns_raise_dwell_and_lose_nothing() -> None:
-    base = g6.load_scenario("baseline")
+    base = freight_baseline()
     hit = g6.Scenario.model_validate(
         {
             **base.model_dump(by_alias=True),
@@ -139,7 +139,7 @@ def test_breakdowns_raise_dwell_and_lose_nothing() -> None:
 
 
 def landslide(start: str, end: str) -> g6.Scenario:
-    base = g6.load_scenario("baseline")
+    base = freight_baseline()
     return g6.Scenario.model_validate(
         {
             **base.model_dump(by_alias=True),
