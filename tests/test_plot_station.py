@@ -15,9 +15,9 @@ from matplotlib.figure import Figure
 
 from g60rail.model.station import StationRun, simulate_station
 from g60rail.plot.station import (
-    plot_hall_occupancy,
-    plot_hourly_profile,
-    plot_wait_heatmap,
+    hall_occupancy,
+    pax_by_hour,
+    wait_heatmap,
 )
 from g60rail.random import Streams
 from g60rail.scenario.station_spec import StationSpec
@@ -31,7 +31,7 @@ def run() -> StationRun:
 
 
 def test_hourly_profile(run: StationRun) -> None:
-    fig = plot_hourly_profile(run)
+    fig = pax_by_hour(run)
     assert isinstance(fig, Figure)
     ax, ax2 = fig.axes
     assert len(ax.patches) == 24  # one bar per hour of day
@@ -47,7 +47,7 @@ def test_hourly_profile(run: StationRun) -> None:
 
 def test_hall_occupancy_on_given_axes(run: StationRun) -> None:
     fig, ax = plt.subplots()
-    out = plot_hall_occupancy(run.tables, day=datetime.date(2025, 3, 11), ax=ax, capacity_pax=400)
+    out = hall_occupancy(run.tables, day=datetime.date(2025, 3, 11), ax=ax, capacity_pax=400)
     assert out is fig
     assert len(ax.lines) == 3  # mean, max, capacity
     assert "[pax]" in ax.get_ylabel()
@@ -60,7 +60,7 @@ def test_hall_occupancy_on_given_axes(run: StationRun) -> None:
 
 
 def test_hall_occupancy_defaults_to_the_busiest_day(run: StationRun) -> None:
-    fig = plot_hall_occupancy(run)
+    fig = hall_occupancy(run)
     h = run.tables["pax_hourly"]
     busiest = h.loc[h["hall_occupancy_max"].idxmax(), "time"].date()
     assert busiest.isoformat() in fig.axes[0].get_title()
@@ -68,7 +68,7 @@ def test_hall_occupancy_defaults_to_the_busiest_day(run: StationRun) -> None:
 
 
 def test_wait_heatmap(run: StationRun) -> None:
-    fig = plot_wait_heatmap(run)
+    fig = wait_heatmap(run)
     ax, cbar = fig.axes
     image = ax.images[0]
     assert image.get_array().shape == (4, 24)
@@ -79,4 +79,4 @@ def test_wait_heatmap(run: StationRun) -> None:
 
 def test_rejects_other_inputs() -> None:
     with pytest.raises(ValueError, match="pax_hourly"):
-        plot_wait_heatmap({"containers": None})
+        wait_heatmap({"containers": None})

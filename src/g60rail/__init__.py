@@ -30,7 +30,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # replicate, sweep and tune pull in heavier dependencies; import them on first use
+    # plots (matplotlib) and experiments (executors) load on first use
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module("g60rail.plot")
     if name in {"replicate", "sweep", "tune"}:
         from g60rail import experiment
 

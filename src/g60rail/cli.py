@@ -112,7 +112,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # the same run without disruptions, same seed: the difference is their cost
         result.kpis.update(disruption_cost(scenario, args.days, args.seed, result=result))
     result.save(out)
-    figures = write_run_figures(result, out)
+    figures = write_run_figures(result, out, scenario=scenario)
     print(
         f"g60rail {scenario.meta.name}: {args.days:g} days from {scenario.meta.start:%Y-%m-%d}, "
         f"seed {args.seed}"

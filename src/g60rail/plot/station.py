@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-__all__ = ["plot_hall_occupancy", "plot_hourly_profile", "plot_wait_heatmap"]
+__all__ = ["hall_occupancy", "pax_by_hour", "wait_heatmap"]
 
 
 def _hourly(source: Any) -> pd.DataFrame:
@@ -37,7 +37,7 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     return fig, fig.add_subplot()
 
 
-def plot_hourly_profile(source: Any, ax: Axes | None = None) -> Figure:
+def pax_by_hour(source: Any, ax: Axes | None = None) -> Figure:
     """Passengers arriving and the 95th-percentile security wait by hour of day.
 
     Bars: mean arrivals per hour of day over the run's days.  Lines (right axis): the
@@ -65,7 +65,7 @@ def plot_hourly_profile(source: Any, ax: Axes | None = None) -> Figure:
     return fig
 
 
-def plot_hall_occupancy(
+def hall_occupancy(
     source: Any,
     day: datetime.date | None = None,
     ax: Axes | None = None,
@@ -95,7 +95,7 @@ def plot_hall_occupancy(
     return fig
 
 
-def plot_wait_heatmap(source: Any, ax: Axes | None = None) -> Figure:
+def wait_heatmap(source: Any, ax: Axes | None = None) -> Figure:
     """Day by hour-of-day heatmap of the 95th-percentile security wait [min]."""
     h = _hourly(source)
     fig, ax = _axes(ax, (9, 6))
