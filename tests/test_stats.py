@@ -1,0 +1,180 @@
+"""Confidence intervals agree with SciPy; MSER-5 and warm-up KPIs do what they claim."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import g60rail as g6
+from g60rail.stats import (
+    STAT_COLUMNS,
+    independent_difference,
+    littles_law_gap,
+    mser5,
+    paired_difference,
+    suggest_warmup_days,
+    summarize,
+    t_interval,
+    t_ppf,
+    warmup_kpis,
+)
+
+scipy_stats = pytest.importorskip("scipy.stats")
+
+
+@pytest.mark.parametrize("df", [1, 2, 3, 4.5, 9, 29, 100, 1e4])
+@pytest.mark.parametrize("q", [1e-8, 0.005, 0.025, 0.3, 0.5, 0.6, 0.95, 0.975, 0.995, 0.999999])
+def test_t_quantile_matches_scipy(q: float, df: float) -> None:
+    assert t_ppf(q, df) == pytest.approx(scipy_stats.t.ppf(q, df), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("q", [0.0, 1.0, -0.1, 1.5])
+def test_t_quantile_rejects_bad_probability(q: float) -> None:
+    with pytest.raises(ValueError, match="q must be"):
+        t_ppf(q, 5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(
+        st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), min_size=2, max_size=40
+    ),
+    confidence=st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+)
+def test_t_interval_matches_scipy(values: list[float], confidence: float) -> None:
+    x = np.asarray(values)
+    ci = t_interval(x, confidence)
+    sem = scipy_stats.sem(x)
+    if sem == 0:
+        assert ci.half_width == 0
+        return
+    low, high = scipy_stats.t.interval(confidence, len(x) - 1, loc=x.mean(), scale=sem)
+    scale = max(1.0, abs(x.mean()), sem)
+    assert ci.low == pytest.approx(low, rel=1e-9, abs=1e-9 * scale)
+    assert ci.high == pytest.approx(high, rel=1e-9, abs=1e-9 * scale)
+    assert ci.n == len(x)
+
+
+def test_summary_columns_and_values_match_scipy() -> None:
+    rng = np.random.default_rng(3)
+    runs = pd.DataFrame(
+        {
+            "replication": np.arange(12),
+            "hub.dwell_h_mean": rng.normal(40, 2, 12),
+            "freight.teu_created": rng.poisson(3000, 12).astype(float),
+        }
+    )
+    runs.loc[3, "hub.dwell_h_mean"] = np.nan  # a KPI without observation in one run
+    s = summarize(runs, ["hub.dwell_h_mean", "freight.teu_created"], confidence=0.9)
+    assert list(s.columns) == list(STAT_COLUMNS)
+    assert s.index.name == "kpi"
+    for kpi in s.index:
+        x = runs[kpi].dropna().to_numpy()
+        low, high = scipy_stats.t.interval(0.9, len(x) - 1, loc=x.mean(), scale=scipy_stats.sem(x))
+        assert s.loc[kpi, "n"] == len(x)
+        assert s.loc[kpi, "ci_low"] == pytest.approx(low, rel=1e-10)
+        assert s.loc[kpi, "ci_high"] == pytest.approx(high, rel=1e-10)
+        assert s.loc[kpi, "half_width"] == pytest.approx((high - low) / 2, rel=1e-9)
+    assert s.loc["hub.dwell_h_mean", "n"] == 11
+
+
+def test_single_observation_has_no_interval() -> None:
+    ci = t_interval([5.0])
+    assert ci.mean == 5.0
+    assert math.isnan(ci.low) and math.isnan(ci.high) and ci.n == 1
+    s = summarize(pd.DataFrame({"k": [1.0]}))
+    assert math.isnan(s.loc["k", "ci_low"])
+
+
+def test_paired_difference_matches_scipy_ttest_rel() -> None:
+    rng = np.random.default_rng(1)
+    common = rng.normal(100, 10, 15)
+    a, b = common + rng.normal(1, 0.5, 15), common + rng.normal(0, 0.5, 15)
+    ci = paired_difference(a, b, 0.95)
+    ref = scipy_stats.ttest_rel(a, b).confidence_interval(0.95)
+    assert (ci.low, ci.high) == pytest.approx((ref.low, ref.high), rel=1e-10)
+    with pytest.raises(ValueError, match="equal lengths"):
+        paired_difference(a, b[:-1])
+
+
+def test_independent_difference_matches_scipy_welch() -> None:
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(10, 1, 9), rng.normal(9, 3, 14)
+    ci = independent_difference(a, b, 0.95)
+    ref = scipy_stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert (ci.low, ci.high) == pytest.approx((ref.low, ref.high), rel=1e-10)
+    assert ci.mean == pytest.approx(a.mean() - b.mean())
+
+
+def _mser_brute(y: np.ndarray, batch: int = 5) -> int:
+    k = len(y) // batch
+    m = y[: k * batch].reshape(k, batch).mean(axis=1)
+    d_max = min(k - 2, k // 2)  # at least two batches stay
+    stats = [np.sum((m[d:] - m[d:].mean()) ** 2) / (k - d) ** 2 for d in range(d_max + 1)]
+    return int(np.argmin(stats)) * batch
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=1e4, allow_nan=False), min_size=10, max_size=120))
+def test_mser5_matches_its_definition(values: list[float]) -> None:
+    y = np.asarray(values)
+    assert mser5(y) == _mser_brute(y)
+
+
+def test_mser5_finds_an_initial_transient() -> None:
+    rng = np.random.default_rng(0)
+    transient = np.linspace(0, 100, 25)  # an empty system filling up over 25 days
+    steady = 100 + rng.normal(0, 5, 175)
+    d = mser5(np.concatenate([transient, steady]))
+    assert 15 <= d <= 40
+    assert d % 5 == 0
+    assert mser5(steady) <= 20  # little to cut from a stationary series
+    assert mser5([1.0, 2.0, 3.0]) == 0  # shorter than two batches
+    with pytest.raises(ValueError, match="NaN"):
+        mser5([1.0, np.nan] * 10)
+
+
+@pytest.fixture(scope="module")
+def run() -> g6.Result:
+    return g6.simulate(g6.load_scenario("baseline"), days=25, seed=11)
+
+
+def test_warmup_zero_reproduces_the_run_kpis(run: g6.Result) -> None:
+    again = warmup_kpis(run, 0)
+    assert len(again) > 40
+    assert {"hub.dwell_h_mean", "hub.yard_teu_mean", "border.mohan.clearance_h_mean"} <= set(again)
+    for k, v in again.items():
+        assert v == pytest.approx(run.kpis[k], rel=1e-9, nan_ok=True), k
+
+
+def test_warmup_drops_early_containers(run: g6.Result) -> None:
+    late = warmup_kpis(run, 10)
+    c = run.tables["containers"]
+    n_late = ((c["t_created"] >= 240) & (c["mode"] == "rail") & c["t_arrived"].notna()).sum()
+    door_n = sum(v for k, v in late.items() if k.startswith("door.") and k.endswith(".n"))
+    assert door_n == n_late
+    assert door_n < sum(
+        v for k, v in run.kpis.items() if k.startswith("door.") and k.endswith(".n")
+    )
+    assert late["hub.yard_teu_max"] <= run.kpis["hub.yard_teu_max"]
+    with pytest.raises(ValueError, match="warmup_days"):
+        warmup_kpis(run, -1)
+
+
+def test_suggest_warmup_days_from_a_run(run: g6.Result) -> None:
+    d = suggest_warmup_days(run)
+    assert 0 <= d <= 25 // 2 and d % 5 == 0
+    assert d == mser5(run.tables["timeseries"]["yard_teu_mean.songjiang"])
+    with pytest.raises(KeyError):
+        suggest_warmup_days(run, column="nope")
+
+
+def test_littles_law_gap() -> None:
+    assert littles_law_gap(100.0, 2.0, 50.0) == 0.0
+    assert littles_law_gap(110.0, 2.0, 50.0) == pytest.approx(0.1)
+    assert math.isnan(littles_law_gap(1.0, 0.0, 5.0))
