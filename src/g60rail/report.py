@@ -1,7 +1,10 @@
 """KPIs and tables of a finished freight run, read from the world's probes and records.
 
 KPI names are flat and dotted; units are in the name (``_h`` hours, ``_teu`` TEU).  The
-Songjiang hub reports as ``hub.*``; other terminals as ``hub.<place>.*``.  Border ports
+Songjiang hub reports as ``hub.*``; other terminals as ``hub.<place>.*``.  Yard dwell is
+reported for all boxes (``dwell_h_*``), for boxes leaving on a train (``dwell_to_train_h_*``:
+gate-in or unloading to loading, what handling capacity changes) and for boxes leaving by
+road (``dwell_to_road_h_mean``: mostly the consignees' own pick-up time).  Border ports
 report as ``border.<place>.*``, rail transit as ``transit.<origin>_<destination>.h_mean``
 (train departure at the first terminal to arrival at the destination), door-to-door as
 ``door.<origin>_<destination>.h_mean`` (booking to arrival) and road trips as
@@ -37,6 +40,9 @@ def _hub_kpis(prefix: str, hub: Hub, horizon_h: float) -> dict[str, float]:
     return {
         f"{prefix}.dwell_h_mean": y.dwell_h.mean(),
         f"{prefix}.dwell_h_p95": y.dwell_h.quantile(0.95),
+        f"{prefix}.dwell_to_train_h_mean": y.dwell_to_train_h.mean(),
+        f"{prefix}.dwell_to_train_h_p95": y.dwell_to_train_h.quantile(0.95),
+        f"{prefix}.dwell_to_road_h_mean": y.dwell_to_road_h.mean(),
         f"{prefix}.yard_teu_max": float(y.occupancy.max),
         f"{prefix}.yard_teu_mean": y.occupancy.mean(horizon_h),
         f"{prefix}.yard_teu_end": float(y.level_teu),

@@ -73,6 +73,9 @@ def test_hand_worked_timeline_hub_train_terminal() -> None:
     assert k["freight.teu_in_system_end"] == 0
     # yard dwell at A: 6.6-1.2, 7.4-7.2, 7.5-7.3
     assert k["hub.dwell_h_mean"] == approx((5.4 + 0.2 + 0.2) / 3)
+    assert k["hub.dwell_to_train_h_mean"] == approx((5.4 + 0.2 + 0.2) / 3)
+    # at B the boxes wait from unloading to their trucks: 12.6-17.8, 12.6-17.9, 12.7-18.0
+    assert k["hub.b.dwell_to_road_h_mean"] == approx((5.2 + 5.3 + 5.3) / 3)
     # six moves of 0.1 h by one stacker in 24 h
     assert k["hub.reach_stacker_utilization"] == approx(0.6 / 24)
     # track at A held 6.0-10.0

@@ -56,6 +56,8 @@ class Yard:
         self._waiting: deque[tuple[int, simpy.Event]] = deque()
         self.occupancy = LevelProbe(horizon_h)
         self.dwell_h = Tally()
+        self.dwell_to_train_h = Tally()
+        self.dwell_to_road_h = Tally()
 
     def admit(self, teu: int) -> simpy.Event | None:
         """Reserve space for ``teu``: ``None`` if it fits now, else an event that fires
@@ -71,11 +73,21 @@ class Yard:
         """Put boxes from a train in the yard, regardless of capacity."""
         self._enter(teu)
 
-    def remove(self, box: Container) -> None:
-        """Take a box out of the yard and record its dwell."""
+    def remove(self, box: Container, by_train: bool) -> None:
+        """Take a box out of the yard and record its dwell.
+
+        Parameters
+        ----------
+        box
+            The box leaving.
+        by_train
+            True when it leaves on a train, False by road (consignee or onward truck).
+        """
         self.level_teu -= box.teu
         self.occupancy.set(self.env.now, self.level_teu)
-        self.dwell_h.add(self.env.now - box.t_yard_in)
+        dwell = self.env.now - box.t_yard_in
+        self.dwell_h.add(dwell)
+        (self.dwell_to_train_h if by_train else self.dwell_to_road_h).add(dwell)
         while self._waiting and self.level_teu + self._waiting[0][0] <= self.capacity_teu:
             teu, ev = self._waiting.popleft()
             self._enter(teu)
@@ -276,4 +288,4 @@ class Hub:
         yield env.timeout(d)
         gate.lanes.release()
         yield from self.stackers.move(TRUCK_WORK)
-        self.yard.remove(box)
+        self.yard.remove(box, by_train=False)

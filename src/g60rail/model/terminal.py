@@ -120,7 +120,7 @@ class Terminal:
 
     def _onward(self, box: Container, leg: OnwardLeg) -> Generator:
         yield from self.hub.stackers.move(TRUCK_WORK)
-        self.hub.yard.remove(box)
+        self.hub.yard.remove(box, by_train=False)
         yield from leg.carry(box)
         box.hop += 1
         box.t_arrived = box.t_delivered = self.env.now

@@ -335,7 +335,7 @@ class World:
                     yield env.timeout(shunt)
 
                 def loaded(box: Container, hub: Hub = hub) -> None:
-                    hub.yard.remove(box)
+                    hub.yard.remove(box, by_train=True)
                     if math.isnan(box.t_loaded):
                         box.t_loaded = env.now
 
