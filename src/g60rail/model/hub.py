@@ -17,7 +17,7 @@ Rules
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING
 
 import simpy
@@ -144,6 +144,31 @@ class Gate:
         self.wait_h = Tally()
         self.busy_h = 0.0
 
+    def serve(self, admit: Callable[[], simpy.Event | None] | None = None) -> Generator:
+        """Pass one truck: wait for a lane and, holding it, for ``admit`` (yard space);
+        then the processing time.
+
+        The gate queue level counts trucks from arrival until their processing starts; a
+        truck served at once never shows in it.
+        """
+        env = self.env
+        t0 = env.now
+        lane = self.lanes.acquire()
+        wait = admit() if admit is not None and lane is None else None
+        if lane is not None or wait is not None:
+            self.queue.add(t0, 1)
+            if lane is not None:
+                yield lane
+                wait = admit() if admit is not None else None
+            if wait is not None:
+                yield wait
+            self.queue.add(env.now, -1)
+        self.wait_h.add(env.now - t0)
+        d = self.process_h()
+        self.busy_h += d
+        yield env.timeout(d)
+        self.lanes.release()
+
 
 class LoadingTracks:
     """Tracks where trains are loaded and unloaded; one train per track."""
@@ -242,27 +267,11 @@ class Hub:
 
         Each box is in the yard (``t_gate_in``, ``t_yard_in`` set) when this returns.
         """
-        env, gate = self.env, self.gate
-        t0 = env.now
+        env = self.env
         teu = sum(b.teu for b in boxes)
         for b in boxes:
-            b.t_gate_arrive = t0
-        lane = gate.lanes.acquire()
-        space = self.yard.admit(teu) if lane is None else None
-        if lane is not None or space is not None:
-            # the truck queues (a truck served at once never shows in the queue level)
-            gate.queue.add(t0, 1)
-            if lane is not None:
-                yield lane
-                space = self.yard.admit(teu)
-            if space is not None:
-                yield space
-            gate.queue.add(env.now, -1)
-        gate.wait_h.add(env.now - t0)
-        d = gate.process_h()
-        gate.busy_h += d
-        yield env.timeout(d)
-        gate.lanes.release()
+            b.t_gate_arrive = env.now
+        yield from self.gate.serve(lambda: self.yard.admit(teu))
         # one reach stacker lifts the truck's boxes off, one after the other
         grant = self.stackers.pool.acquire(TRUCK_WORK)
         if grant is not None:
@@ -275,17 +284,6 @@ class Hub:
 
     def truck_out(self, box: Container) -> Generator:
         """A consignee's truck collects ``box``: gate lane, processing, one stacker move."""
-        env, gate = self.env, self.gate
-        t0 = env.now
-        lane = gate.lanes.acquire()
-        if lane is not None:
-            gate.queue.add(t0, 1)
-            yield lane
-            gate.queue.add(env.now, -1)
-        gate.wait_h.add(env.now - t0)
-        d = gate.process_h()
-        gate.busy_h += d
-        yield env.timeout(d)
-        gate.lanes.release()
+        yield from self.gate.serve()
         yield from self.stackers.move(TRUCK_WORK)
         self.yard.remove(box, by_train=False)
