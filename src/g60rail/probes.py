@@ -8,6 +8,7 @@ its number of events.
 from __future__ import annotations
 
 import math
+from array import array
 
 import numpy as np
 
@@ -126,35 +127,31 @@ class DailyCounter:
 class Tally:
     """Observations of one quantity (dwell hours, clearance hours): mean, quantiles.
 
-    Values are kept in a growing float64 buffer (8 bytes each), enough for exact
-    quantiles over decades of containers.
+    Values are kept compactly (8 bytes each, ``array('d')``), enough for exact quantiles
+    over decades of containers.
     """
 
-    __slots__ = ("_buf", "_n")
+    __slots__ = ("_buf",)
 
     def __init__(self) -> None:
-        self._buf = np.empty(64)
-        self._n = 0
+        self._buf = array("d")
 
     def add(self, x: float) -> None:
         """Record one observation."""
-        if self._n == len(self._buf):
-            self._buf = np.resize(self._buf, 2 * len(self._buf))
-        self._buf[self._n] = x
-        self._n += 1
+        self._buf.append(x)
 
     def __len__(self) -> int:
-        return self._n
+        return len(self._buf)
 
     @property
     def values(self) -> np.ndarray:
-        """The observations, in order of recording."""
-        return self._buf[: self._n]
+        """A copy of the observations, in order of recording."""
+        return np.array(self._buf, dtype=np.float64)
 
     def mean(self) -> float:
         """Mean, NaN when empty."""
-        return float(self.values.mean()) if self._n else math.nan
+        return float(self.values.mean()) if len(self._buf) else math.nan
 
     def quantile(self, q: float) -> float:
         """The ``q`` quantile (linear interpolation), NaN when empty."""
-        return float(np.quantile(self.values, q)) if self._n else math.nan
+        return float(np.quantile(self.values, q)) if len(self._buf) else math.nan
