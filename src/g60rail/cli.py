@@ -18,6 +18,7 @@ from g60rail.errors import ScenarioError
 __all__ = ["main"]
 
 EXIT_USER_ERROR = 2
+MAX_DAYS = 36_500  # a century: longer runs are a typo, not a study
 
 
 class UserError(Exception):
@@ -39,8 +40,10 @@ def _positive_days(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--days must be a number, got {text!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise argparse.ArgumentTypeError(f"--days must be a positive number, got {text!r}")
+    if not math.isfinite(v) or v <= 0 or v > MAX_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"--days must be a number of days in (0, {MAX_DAYS}], got {text!r}"
+        )
     return v
 
 
@@ -201,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ScenarioError as exc:
+        source = getattr(args, "scenario", None) or getattr(args, "file", None)
+        if exc.file is None and source:
+            exc = exc.with_file(str(source))
         print(f"g60rail: error: {exc.describe()}", file=sys.stderr)
         return EXIT_USER_ERROR
     except UserError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ScenarioError"]
+__all__ = ["FieldValueError", "ScenarioError"]
 
 _MISSING = object()
 
@@ -82,3 +82,26 @@ class ScenarioError(Exception):
 def _short(value: Any, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class FieldValueError(ValueError):
+    """A model validator's complaint about one of the model's own fields.
+
+    Pydantic reports an error raised by a whole-model validator at the model's location
+    (``services.g60``); raising this instead lets :mod:`g60rail.scenario.io` point at the
+    field itself (``services.g60.route``) and show that field's value.
+
+    Parameters
+    ----------
+    message
+        What is wrong, in words.
+    field
+        The field's name (dotted if deeper), relative to the model being validated.
+    value
+        The field's value.
+    """
+
+    def __init__(self, message: str, *, field: str, value: Any = _MISSING) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value

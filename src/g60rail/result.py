@@ -24,14 +24,28 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[Any]:
     A crash while writing never leaves a half-written file under the final name.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
             yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        # mkstemp creates the file readable by its owner only; give it the mode an
+        # ordinary open() would (0o666 less the umask)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
 
 
 def _clean(value: float) -> float | None:

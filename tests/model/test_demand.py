@@ -9,9 +9,10 @@ import pytest
 import simpy
 
 from g60rail.errors import ScenarioError
-from g60rail.model.demand import DemandGenerator, month_boundaries_h, plan_itinerary
+from g60rail.model.demand import DemandGenerator, month_boundaries_h
 from g60rail.random import Streams
 from g60rail.scenario.io import load_scenario
+from g60rail.scenario.routes import plan_itinerary
 from tests.conftest import tiny
 
 

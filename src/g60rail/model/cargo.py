@@ -7,7 +7,7 @@ NaN until reached).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from g60rail.scenario.routes import Hop
 
 __all__ = ["MILESTONES", "Container", "Hop"]
 
@@ -25,16 +25,6 @@ MILESTONES = (
     "t_delivered",
 )
 """Milestone timestamps in the order a container reaches them."""
-
-
-class Hop(NamedTuple):
-    """One step of an itinerary: a train service between two of its stops, or an onward
-    leg (``kind == "onward"``, ``ref`` = index of the onward leg in the scenario)."""
-
-    kind: str
-    ref: str
-    from_: str
-    to: str
 
 
 class Container:

@@ -20,63 +20,15 @@ from collections.abc import Callable, Generator
 import numpy as np
 import simpy
 
-from g60rail.errors import ScenarioError
-from g60rail.model.cargo import Container, Hop
+from g60rail.model.cargo import Container
 from g60rail.random import Exponential, Sampler, UniformBuffer
+from g60rail.scenario.routes import plan_itinerary
 from g60rail.scenario.schema import DemandSpec, Scenario
 
-__all__ = ["Booking", "DemandGenerator", "month_boundaries_h", "plan_itinerary"]
+__all__ = ["Booking", "DemandGenerator", "month_boundaries_h"]
 
 Booking = tuple[str, list[Container], bool]
 """(origin place, boxes on the truck, by road)."""
-
-
-def plan_itinerary(scenario: Scenario, service: str, destination: str) -> tuple[Hop, ...]:
-    """The hops from a service's origin to ``destination``.
-
-    Tried in order: a later stop of the service; an onward leg from one of its stops; a
-    second service starting at one of its terminals (optionally followed by an onward
-    leg).  A box stays on its own train as long as that train can take it.
-
-    Raises
-    ------
-    ScenarioError
-        No such route.
-    """
-    spec = scenario.services[service]
-    route = spec.route
-    origin = route[0]
-    if destination in route[1:]:
-        return (Hop("rail", service, origin, destination),)
-    onward = {(o.from_, o.to): str(i) for i, o in enumerate(scenario.onward)}
-    for stop in route[1:]:
-        if (stop, destination) in onward:
-            return (
-                Hop("rail", service, origin, stop),
-                Hop("onward", onward[stop, destination], stop, destination),
-            )
-    for stop in route[1:]:
-        if scenario.terminal(stop) is None:
-            continue
-        first = Hop("rail", service, origin, stop)
-        for sid2, s2 in scenario.services.items():
-            if sid2 == service or s2.route[0] != stop:
-                continue
-            if destination in s2.route[1:]:
-                return (first, Hop("rail", sid2, stop, destination))
-            for stop2 in s2.route[1:]:
-                if (stop2, destination) in onward:
-                    return (
-                        first,
-                        Hop("rail", sid2, stop, stop2),
-                        Hop("onward", onward[stop2, destination], stop2, destination),
-                    )
-    raise ScenarioError(
-        f"no route from {origin!r} to {destination!r} on service {service!r}, an onward leg "
-        "or a connecting service",
-        field=f"services.{service}.demand.destinations.{destination}",
-        value=destination,
-    )
 
 
 def _cdf(weights: list[float]) -> list[float]:

@@ -28,7 +28,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from g60rail.random import DistSpec
+from g60rail.errors import FieldValueError
+from g60rail.random import DistSpec, as_distribution
 from g60rail.scenario.base import FrozenModel
 
 __all__ = ["Breakdown", "Closure", "DisruptionsSpec"]
@@ -44,8 +45,18 @@ class Breakdown(FrozenModel):
 
     place: str
     equipment: Literal["reach_stackers", "gate_lanes"]
-    mtbf_h: Annotated[float, Field(gt=0)]
-    repair_h: DistSpec
+    mtbf_h: Annotated[float, Field(ge=0.1)] = Field(
+        description="mean hours between failures per unit (at least 0.1 h)"
+    )
+    repair_h: DistSpec = Field(description="repair time, hours (positive mean)")
+
+    @model_validator(mode="after")
+    def _repairs_take_time(self) -> Breakdown:
+        if as_distribution(self.repair_h).mean <= 0:
+            raise FieldValueError(
+                "a repair must take time (mean above 0)", field="repair_h", value=self.repair_h
+            )
+        return self
 
 
 class Closure(FrozenModel):

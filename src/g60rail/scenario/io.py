@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from g60rail.errors import ScenarioError
+from g60rail.errors import FieldValueError, ScenarioError
 from g60rail.scenario.schema import Scenario
 
 __all__ = [
@@ -71,16 +71,27 @@ def _read_toml(source: str) -> tuple[dict[str, Any], str]:
             raise ScenarioError(f"cannot read file ({exc.strerror})", file=str(path)) from None
         label = str(path)
     try:
-        text = text_bytes.decode("utf-8")
+        # utf-8-sig: a byte-order mark (Windows editors) is not part of the TOML text
+        text = text_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ScenarioError(
             f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})",
             file=label,
         ) from None
+    return _parse_toml(text, label), label
+
+
+def _parse_toml(text: str, label: str | None) -> dict[str, Any]:
+    """Parse TOML text; every parser failure becomes a :class:`ScenarioError`."""
     try:
-        return tomllib.loads(text), label
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"invalid TOML: {exc}", file=label) from None
+    except RecursionError:
+        # tomllib recurses per nesting level of arrays and inline tables
+        raise ScenarioError(
+            "invalid TOML: arrays or inline tables nested too deeply", file=label
+        ) from None
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
@@ -110,6 +121,12 @@ def _from_validation_error(exc: ValidationError, data: dict[str, Any]) -> Scenar
     for err in exc.errors(include_url=False):
         field = _dotted(err["loc"])
         msg = err["msg"]
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldValueError):
+            # a model validator named one of its own fields: point at it
+            field = f"{field}.{cause.field}" if field else cause.field
+            msg = str(cause)
+            err = {**err, "input": cause.value}
         key = (field, msg)
         if key in seen:
             continue
@@ -172,6 +189,10 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
+    except RecursionError:
+        raise ScenarioError(
+            "an override value is nested too deeply", field=key, value=raw[:40]
+        ) from None
     return key, value
 
 

@@ -15,10 +15,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from g60rail.errors import ScenarioError
+from g60rail.errors import FieldValueError, ScenarioError
 from g60rail.random import DistSpec
 from g60rail.scenario.base import FrozenModel
 from g60rail.scenario.disruption_spec import DisruptionsSpec
+from g60rail.scenario.routes import plan_itinerary
 from g60rail.scenario.station_spec import StationSpec
 
 __all__ = [
@@ -38,6 +39,11 @@ __all__ = [
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 PosInt = Annotated[int, Field(ge=1)]
+# Upper bounds keep absurd inputs (a typo with extra zeros) from exhausting memory or time:
+# every unit is a SimPy server (and a failure process when it can break down).
+Count = Annotated[int, Field(ge=1, le=10_000)]
+TrainTEU = Annotated[int, Field(ge=1, le=10_000)]
+YardTEU = Annotated[int, Field(ge=1, le=10_000_000)]
 PosFloat = Annotated[float, Field(gt=0.0)]
 NonNegFloat = Annotated[float, Field(ge=0.0)]
 
@@ -82,6 +88,15 @@ class Meta(FrozenModel):
     description: str = ""
     start: dt.datetime = Field(description="wall-clock time of simulation hour 0 (local time)")
 
+    @field_validator("start")
+    @classmethod
+    def _naive(cls, v: dt.datetime) -> dt.datetime:
+        if v.tzinfo is not None:
+            raise ValueError(
+                "give local wall-clock time without a UTC offset, e.g. 2025-01-06T00:00:00"
+            )
+        return v
+
 
 class Place(FrozenModel):
     """A named location on the corridor (WGS84 degrees)."""
@@ -114,9 +129,17 @@ class Leg(FrozenModel):
     @model_validator(mode="after")
     def _one_running_time(self) -> Leg:
         if (self.speed_kmh is None) == (self.running_h is None):
-            raise ValueError("give exactly one of speed_kmh and running_h")
+            raise FieldValueError(
+                "give exactly one of speed_kmh and running_h",
+                field="speed_kmh",
+                value=self.speed_kmh,
+            )
         if self.from_ == self.to:
-            raise ValueError(f"a leg needs two different places, got {self.from_!r} twice")
+            raise FieldValueError(
+                f"a leg needs two different places, got {self.from_!r} twice",
+                field="to",
+                value=self.to,
+            )
         return self
 
     @property
@@ -144,7 +167,9 @@ class OpeningHours(FrozenModel):
             and self.close != "24:00"
             and (self.open != "00:00")
         ):
-            raise ValueError(f"empty opening window {self.open}-{self.close}")
+            raise FieldValueError(
+                f"empty opening window {self.open}-{self.close}", field="close", value=self.close
+            )
         return self
 
     @property
@@ -162,15 +187,15 @@ class HubSpec(FrozenModel):
     """A rail container terminal: truck gate, yard, reach stackers and loading tracks."""
 
     place: str
-    gate_lanes: PosInt = Field(description="truck gate lanes, shared by trucks in and out")
+    gate_lanes: Count = Field(description="truck gate lanes, shared by trucks in and out")
     gate_time_h: DistSpec = Field(description="gate processing time per truck, hours")
-    yard_teu: PosInt = Field(description="yard capacity, TEU; trucks wait at the gate when full")
-    reach_stackers: PosInt
+    yard_teu: YardTEU = Field(description="yard capacity, TEU; trucks wait at the gate when full")
+    reach_stackers: Count
     moves_per_h: PosFloat = Field(description="container moves per hour per reach stacker")
     move_time_cv: NonNegFloat = Field(
         0.0, le=3, description="coefficient of variation of a move's duration (0: constant)"
     )
-    loading_tracks: PosInt
+    loading_tracks: Count
     shunt_h: DistSpec = Field(0.0, description="track time per train call before work starts")
     load_window_h: NonNegFloat = Field(
         4.0, description="a departing train is placed on a track this long before its time"
@@ -186,7 +211,9 @@ class DemandSpec(FrozenModel):
     boxes.
     """
 
-    teu_per_week: NonNegFloat
+    teu_per_week: Annotated[float, Field(ge=0.0, le=100_000.0)] = Field(
+        description="mean TEU booked per week (at most 100,000: about 2,000 trains a week)"
+    )
     share_40ft: Probability = 0.5
     twin_20ft_share: Probability = Field(0.3, description="share of 20' trucks with two boxes")
     seasonality: list[NonNegFloat] = Field(
@@ -228,7 +255,7 @@ class ServiceSpec(FrozenModel):
     name: str = ""
     route: list[str] = Field(min_length=2)
     departures: list[str] = Field(min_length=1, description="weekly times, e.g. 'Wed 15:25'")
-    capacity_teu: PosInt
+    capacity_teu: TrainTEU
     policy: Literal["scheduled", "full", "hybrid"] = "scheduled"
     min_fill_teu: NonNegFloat = 0.0
     max_hold_h: NonNegFloat = 0.0
@@ -247,10 +274,14 @@ class ServiceSpec(FrozenModel):
     @model_validator(mode="after")
     def _policy(self) -> ServiceSpec:
         if len(set(self.route)) != len(self.route):
-            raise ValueError(f"a route visits each place once, got {self.route}")
+            raise FieldValueError(
+                "a route visits each place once", field="route", value=self.route
+            )
         if self.policy == "hybrid" and self.min_fill_teu > self.capacity_teu:
-            raise ValueError(
-                f"min_fill_teu ({self.min_fill_teu}) exceeds capacity_teu ({self.capacity_teu})"
+            raise FieldValueError(
+                f"min_fill_teu exceeds capacity_teu ({self.capacity_teu})",
+                field="min_fill_teu",
+                value=self.min_fill_teu,
             )
         return self
 
@@ -269,15 +300,15 @@ class BorderSpec(FrozenModel):
     """
 
     place: str
-    officers: PosInt = Field(description="customs officers (declaration lanes) on duty")
+    officers: Count = Field(description="customs officers (declaration lanes) on duty")
     declaration_h: DistSpec = Field(description="processing time per container declaration")
     predeclared_share: Probability = Field(
         0.0, description="share of declarations already processed when the train arrives"
     )
-    scanners: PosInt = 1
+    scanners: Count = 1
     scan_h: DistSpec = Field(description="time to scan a whole train")
     technical_h: DistSpec = Field(0.0, description="train handling at the port per train")
-    inspection_bays: PosInt = 1
+    inspection_bays: Count = 1
     inspection_h: DistSpec = Field(description="physical inspection per held container")
     inspect_share_exit: Probability = Field(description="share of outbound boxes inspected")
     inspect_share_entry: Probability = Field(description="share of inbound boxes inspected")
@@ -328,7 +359,7 @@ class Scenario(FrozenModel):
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
-        problems = _reference_problems(self)
+        problems = _reference_problems(self) or _route_problems(self)
         if len(problems) == 1:
             raise problems[0]
         if problems:
@@ -421,6 +452,14 @@ def _reference_problems(sc: Scenario) -> list[ScenarioError]:
         need(o.to, f"onward.{i}.to")
     for j, p in enumerate(sc.road.route):
         need(p, f"road.route.{j}")
+    road_keys = {leg.key for leg in sc.legs if leg.mode == "road"}
+    for j, (a, b) in enumerate(zip(sc.road.route, sc.road.route[1:], strict=False)):
+        if a in places and b in places and frozenset((a, b)) not in road_keys:
+            out.append(
+                ScenarioError(
+                    f"no road leg joins {a!r} and {b!r}", field=f"road.route.{j + 1}", value=b
+                )
+            )
     for i, b in enumerate(sc.disruptions.breakdowns):
         if sc.terminal(b.place) is None:
             out.append(
@@ -431,6 +470,16 @@ def _reference_problems(sc: Scenario) -> list[ScenarioError]:
                 )
             )
     for i, c in enumerate(sc.disruptions.closures):
+        for name in ("start", "end"):
+            when = getattr(c, name)
+            if when.tzinfo is not None:
+                out.append(
+                    ScenarioError(
+                        "give local wall-clock time without a UTC offset, as meta.start",
+                        field=f"disruptions.closures.{i}.{name}",
+                        value=when.isoformat(),
+                    )
+                )
         for j, p in enumerate(c.where):
             need(p, f"disruptions.closures.{i}.where.{j}")
         if c.kind == "line" and all(p in places for p in c.where):
@@ -454,4 +503,18 @@ def _reference_problems(sc: Scenario) -> list[ScenarioError]:
                     value=c.where[0],
                 )
             )
+    return out
+
+
+def _route_problems(sc: Scenario) -> list[ScenarioError]:
+    """Every demand destination must be reachable from its service's origin."""
+    out = []
+    for sid, s in sc.services.items():
+        if s.demand is None:
+            continue
+        for dest in s.demand.destinations or {s.route[-1]: 1.0}:
+            try:
+                plan_itinerary(sc, sid, dest)
+            except ScenarioError as err:
+                out.append(err)
     return out
