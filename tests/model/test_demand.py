@@ -96,3 +96,50 @@ def test_itineraries_direct_onward_and_transfer() -> None:
     with pytest.raises(ScenarioError) as err:
         plan_itinerary(sc, "lmx", "alashankou")
     assert err.value.field == "services.lmx.demand.destinations.alashankou"
+
+
+def test_bookings_per_departure_arrive_before_their_train() -> None:
+    # Mondays 10:00, constant 24 h lead: the trucks for week w's train leave on Sunday
+    # 10:00, t = 168 w - 14. Horizon 50 weeks: weeks 1..50 (week 0's would leave at -14,
+    # week 50's at 8,386 < 8,400). Each count is Poisson with mean 40 trucks (70 TEU/week
+    # at 1.75 TEU a truck), so the total is within 4 sigma of 50 x 40.
+    sc = tiny(
+        services={
+            "s": {
+                "route": ["a", "b"],
+                "departures": ["Mon 10:00"],
+                "capacity_teu": 10,
+                "demand": {"teu_per_week": 70, "share_40ft": 0.5, "twin_20ft_share": 0.5,
+                           "booking_lead_h": 24.0},
+            }
+        }
+    )
+    env = simpy.Environment()
+    streams = Streams(5)
+    trucks = []
+    ids = iter(range(10**9))
+    from g60rail.model.trains import departure_times
+
+    deps = departure_times(sc.services["s"], 0.0, 24.0 * 7 * 52)
+    gen = DemandGenerator(
+        env, "s", sc.services["s"].demand, sc, streams.rng("d"), streams.rng("c"),
+        lambda d: 0.0, trucks.append, lambda: next(ids), 24.0 * 7 * 50, deps,
+        streams.rng("lead"),
+    )
+    env.process(gen.run())
+    env.run()
+    times = np.array([boxes[0].t_created for _, boxes, _ in trucks])
+    assert set(np.round((times + 14.0) % 168.0, 9)) == {0.0}  # all on Sundays 10:00
+    assert abs(len(trucks) - 40 * 50) < 4 * math.sqrt(40 * 50)
+    assert times.min() >= 0
+
+
+def test_bookings_per_departure_need_their_stream() -> None:
+    sc = tiny(
+        services={"s": {"route": ["a", "b"], "departures": ["Mon 10:00"], "capacity_teu": 10,
+                        "demand": {"teu_per_week": 10, "booking_lead_h": 24.0}}}
+    )
+    with pytest.raises(ValueError, match="lead_rng"):
+        DemandGenerator(simpy.Environment(), "s", sc.services["s"].demand, sc,
+                        Streams(0).rng("d"), Streams(0).rng("c"), lambda d: 0.0,
+                        lambda b: None, lambda: 0, 100.0, [10.0])

@@ -73,6 +73,10 @@ class DemandGenerator:
         Returns a fresh container id.
     horizon_h
         Run length, hours.
+    departures_h, lead_rng
+        For bookings per departure: the service's departure times (hours, sorted,
+        reaching past the horizon by the longest lead) and the stream
+        ``demand.<service>.lead``.
     """
 
     def __init__(
@@ -87,6 +91,8 @@ class DemandGenerator:
         on_booking: Callable[[Booking], None],
         next_id: Callable[[], int],
         horizon_h: float,
+        departures_h: list[float] | None = None,
+        lead_rng: np.random.Generator | None = None,
     ) -> None:
         self.env = env
         self.service = service
@@ -115,10 +121,19 @@ class DemandGenerator:
         teu_per_truck = 2 * spec.share_40ft + (1 - spec.share_40ft) * (1 + spec.twin_20ft_share)
         self.trucks_per_h = spec.teu_per_week / 168.0 / teu_per_truck
         self.months = month_boundaries_h(scenario.meta.start, horizon_h)
+        self.scenario_start = scenario.meta.start
+        self.departures_h = departures_h or []
+        self.departures_per_week = len(scenario.services[service].weekly_departures_h)
+        if spec.booking_lead_h is not None and lead_rng is None:
+            raise ValueError(f"service {service!r} books per departure: pass lead_rng")
+        self.lead_rng = lead_rng
 
     def run(self) -> Generator:
         """The arrival process."""
         if self.trucks_per_h <= 0:
+            return
+        if self.spec.booking_lead_h is not None:
+            yield from self._booked_for_departures()
             return
         env = self.env
         season = self.spec.seasonality
@@ -139,6 +154,35 @@ class DemandGenerator:
                 t = t_next
                 yield env.timeout(t - env.now)
                 self.on_booking(self._truck(t))
+
+    def _booked_for_departures(self) -> Generator:
+        """Trucks booked for the service's departures, each leaving ``booking_lead_h``
+        before its train.
+
+        All counts and lead times are drawn at the start, departure by departure, so the
+        bookings do not depend on anything else in the run.  Trucks that would have left
+        before the start of the run are not simulated (the system starts empty).
+        """
+        deps = self.departures_h
+        if not deps:
+            return
+        start, season = self.scenario_start, self.spec.seasonality
+        leads = Sampler(self.spec.booking_lead_h, self.lead_rng)
+        weekly_gap = 168.0 / max(1, self.departures_per_week)
+        times: list[float] = []
+        for k, t_d in enumerate(deps):
+            gap = t_d - deps[k - 1] if k else weekly_gap
+            month = (start + dt.timedelta(hours=t_d)).month - 1
+            n = int(self.lead_rng.poisson(self.trucks_per_h * season[month] * gap))
+            times.extend(t for t in (t_d - leads() for _ in range(n)) if t >= 0.0)
+        times.sort()
+        env = self.env
+        for t in times:
+            if t >= self.horizon_h:
+                break
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self.on_booking(self._truck(t))
 
     def _truck(self, t: float) -> Booking:
         spec = self.spec

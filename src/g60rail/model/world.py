@@ -41,6 +41,10 @@ CONTAINER_COLUMNS = (
     "held",
     *MILESTONES,
 )
+BOOKING_HORIZON_H = 60 * 24.0
+"""Bookings are generated for departures up to this long after the end of the run, so
+that trucks leaving before the end for a later train are simulated."""
+
 _POOLS = {"reach_stackers": ("stackers", "pool"), "gate_lanes": ("gate", "lanes")}
 """Where each kind of breakdown equipment sits in a :class:`Hub`: (part, servers)."""
 
@@ -189,6 +193,8 @@ class World:
                 self.book,
                 lambda: next(self._cids),
                 horizon_h,
+                departure_times(spec, self.week0_h, horizon_h + BOOKING_HORIZON_H),
+                streams.rng(f"demand.{sid}.lead"),
             )
             for sid, spec in scenario.services.items()
             if spec.demand is not None

@@ -206,9 +206,11 @@ class HubSpec(FrozenModel):
 class DemandSpec(FrozenModel):
     """Container bookings for one service and direction.
 
-    Trucks arrive as a Poisson process whose rate follows ``teu_per_week`` times the
-    month's seasonality factor.  A truck carries one 40-foot box, or one or two 20-foot
-    boxes.
+    Trucks come at a rate of ``teu_per_week`` times the month's seasonality factor.  By
+    default they arrive as a Poisson process; with ``booking_lead_h`` each departure gets a
+    Poisson number of trucks (the rate times the time since the previous departure), each
+    leaving its origin ``booking_lead_h`` before that departure.  A truck carries one
+    40-foot box, or one or two 20-foot boxes.
     """
 
     teu_per_week: Annotated[float, Field(ge=0.0, le=100_000.0)] = Field(
@@ -229,6 +231,11 @@ class DemandSpec(FrozenModel):
         "service's last stop",
     )
     road_share: Probability = Field(0.0, description="share of bookings sent by road instead")
+    booking_lead_h: DistSpec | None = Field(
+        None,
+        description="if given, every box is booked for a train: its truck leaves the origin "
+        "this long before that departure (hours); if not, trucks arrive as a Poisson process",
+    )
 
     @field_validator("seasonality")
     @classmethod
