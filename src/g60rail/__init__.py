@@ -35,8 +35,12 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return importlib.import_module("g60rail.plot")
-    if name in {"replicate", "sweep", "tune"}:
+    if name in {"replicate", "sweep"}:
         from g60rail import experiment
 
         return getattr(experiment, name)
+    if name == "tune":
+        from g60rail.tuning import tune
+
+        return tune
     raise AttributeError(f"module 'g60rail' has no attribute {name!r}")

@@ -141,3 +141,24 @@ def test_route_km_is_longer_than_the_geodesic() -> None:
         assert leg.km >= leg.geodesic_km, leg
     sj_km = next(g for g in leg_table(g6.load_scenario("baseline")) if g.to == "kunming")
     assert 1850 < sj_km.geodesic_km < 2000  # Shanghai-Kunming great circle ~1,920 km
+
+
+def test_costs_section_gives_life_cycle_unit_costs() -> None:
+    from g60rail.tuning import DEFAULT_COSTS, scenario_costs
+
+    sc = g6.load_scenario("baseline")
+    per_unit = sc.costs.per_unit()
+    # 450,000 capital + 10 years x 60,000
+    assert per_unit["hub.reach_stackers"] == 450_000 + 10 * 60_000
+    assert scenario_costs(sc)["borders.mohan.officers"] == 10 * 40_000
+    assert set(DEFAULT_COSTS) <= set(scenario_costs(sc))
+    shorter = sc.with_overrides({"costs.life_years": 5})
+    assert shorter.costs.per_unit()["hub.reach_stackers"] == 450_000 + 5 * 60_000
+
+
+def test_cost_of_something_that_is_not_a_capacity_is_an_error() -> None:
+    data = copy.deepcopy(BASELINE)
+    data["costs"]["units"]["hub.reach_stakers"] = {"capital": 1}
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict(data, file="x.toml")
+    assert err.value.field == "costs.units.hub.reach_stakers"

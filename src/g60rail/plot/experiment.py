@@ -81,7 +81,7 @@ def sweep_chart(summary_df: pd.DataFrame, kpi: str, param: str, ax: Axes | None 
 
 
 def _constraint_bound(texts: Sequence[str], kpi: str) -> tuple[str, float] | None:
-    from g60rail.experiment import parse_constraint
+    from g60rail.tuning import parse_constraint
 
     for text in texts:
         c = parse_constraint(text)
@@ -114,7 +114,7 @@ def tuning_chart(
     constraints = list(trials_df.attrs.get("constraints", []))
     if kpi is None:
         if constraints:
-            from g60rail.experiment import parse_constraint
+            from g60rail.tuning import parse_constraint
 
             kpi = parse_constraint(constraints[0]).kpi
         else:

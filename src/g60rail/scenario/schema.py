@@ -24,6 +24,7 @@ from g60rail.scenario.station_spec import StationSpec
 
 __all__ = [
     "BorderSpec",
+    "CostSpec",
     "DemandSpec",
     "HubSpec",
     "Leg",
@@ -34,6 +35,7 @@ __all__ = [
     "RoadSpec",
     "Scenario",
     "ServiceSpec",
+    "UnitCost",
     "parse_weekly_time",
 ]
 
@@ -348,6 +350,36 @@ class Drayage(FrozenModel):
     speed_kmh: PosFloat = 55.0
 
 
+class UnitCost(FrozenModel):
+    """What one unit of a capacity costs (USD): to buy or build, and to run per year."""
+
+    capital: NonNegFloat
+    operating_per_year: NonNegFloat = 0.0
+
+
+class CostSpec(FrozenModel):
+    """Unit costs of capacities, by the dotted key a planner tunes.
+
+    ```toml
+    [costs]
+    life_years = 10
+    [costs.units."hub.reach_stackers"]
+    capital = 450000
+    operating_per_year = 60000
+    ```
+    """
+
+    life_years: PosFloat = Field(10.0, description="years of operation counted in a unit's cost")
+    units: dict[str, UnitCost] = Field(default_factory=dict)
+
+    def per_unit(self) -> dict[str, float]:
+        """Life-cycle cost of one unit of each capacity: capital plus operating over
+        ``life_years``, USD."""
+        return {
+            k: u.capital + u.operating_per_year * self.life_years for k, u in self.units.items()
+        }
+
+
 class Scenario(FrozenModel):
     """A complete, validated, immutable description of one corridor configuration."""
 
@@ -363,6 +395,7 @@ class Scenario(FrozenModel):
     drayage: Drayage = Field(default_factory=Drayage)
     station: StationSpec | None = None
     disruptions: DisruptionsSpec = Field(default_factory=DisruptionsSpec)
+    costs: CostSpec = Field(default_factory=CostSpec)
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -474,6 +507,17 @@ def _reference_problems(sc: Scenario) -> list[ScenarioError]:
                     "no hub or terminal at this place",
                     field=f"disruptions.breakdowns.{i}.place",
                     value=b.place,
+                )
+            )
+    data = sc.model_dump(by_alias=True)
+    for key in sc.costs.units:
+        node: Any = data
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, (int, float)) or isinstance(node, bool):
+            out.append(
+                ScenarioError(
+                    "not a numeric capacity of this scenario", field=f"costs.units.{key}", value=key
                 )
             )
     for i, c in enumerate(sc.disruptions.closures):

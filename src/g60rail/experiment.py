@@ -1,0 +1,485 @@
+"""Experiments: replications and capacity sweeps (tuning: :mod:`g60rail.tuning`).
+
+Common random numbers: replication ``i`` of every configuration runs with the same seed,
+``SeedSequence(seed).spawn(R)[i]`` turned into an integer (:func:`replication_seeds`).
+Inside a run each part of the model draws from its own named stream, so a capacity change
+does not shift the random numbers of other parts, and the difference between two
+configurations is measured with far less noise than with independent seeds.
+
+Runs execute on any executor of :mod:`g60rail.executors` (serial, local processes, Dask);
+the same seed gives the same numbers on each.
+
+A sweep with an output folder appends one JSON line per finished run to ``runs.jsonl``
+(flushed and fsynced), so a sweep that is interrupted loses nothing that finished; run it
+again with the same folder and only the missing runs execute.  Tuning keeps its Optuna
+study in ``study.db`` (SQLite) in the output folder and resumes the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from g60rail.errors import ScenarioError
+from g60rail.executors import Task, resolve_executor
+from g60rail.result import atomic_write
+from g60rail.scenario.schema import Scenario
+from g60rail.stats import Interval, paired_difference, summarize
+
+__all__ = [
+    "ReplicationResult",
+    "SweepResult",
+    "expand_points",
+    "replicate",
+    "replication_seeds",
+    "sweep",
+    "write_table",
+]
+
+KPIs = dict[str, float]
+_META = ("point", "replication", "seed")
+
+
+# -- seeds and runs -------------------------------------------------------------------
+def replication_seeds(seed: int, replications: int) -> list[int]:
+    """Integer seeds of replications ``0 … replications-1`` derived from one seed.
+
+    Seed ``i`` is ``SeedSequence(seed).spawn(R)[i].generate_state(1)[0]``; it does not
+    depend on ``R``, so adding replications keeps the earlier ones.
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if replications < 1:
+        raise ValueError(f"replications must be >= 1, got {replications!r}")
+    children = np.random.SeedSequence(int(seed)).spawn(int(replications))
+    return [int(c.generate_state(1)[0]) for c in children]
+
+
+def _check_days(days: float, warmup_days: float) -> None:
+    if not (isinstance(days, (int, float)) and math.isfinite(days) and days > 0):
+        raise ValueError(f"days must be a positive number, got {days!r}")
+    if not (math.isfinite(warmup_days) and 0 <= warmup_days < days):
+        raise ValueError(f"warmup_days must be in [0, days), got {warmup_days!r}")
+
+
+def _progress(total: int, initial: int, desc: str, progress: bool | None, unit: str = "run") -> Any:
+    from tqdm.auto import tqdm
+
+    # None: shown on a terminal or in a notebook, hidden when output is redirected
+    disable = None if progress is None else not progress
+    return tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=disable)
+
+
+def _execute(
+    tasks: Sequence[Task],
+    executor: Any,
+    bar: Any,
+    on_done: Callable[[Task, KPIs], None] | None = None,
+) -> dict[str, KPIs]:
+    """Run ``tasks`` on ``executor``; results by task key."""
+    out: dict[str, KPIs] = {}
+    if not tasks:
+        return out
+    ex, owned = resolve_executor(executor, len(tasks))
+    try:
+        if owned:
+            ex.__enter__()
+        for task, kpis in ex.run(tasks):
+            out[task.key] = kpis
+            if on_done is not None:
+                on_done(task, kpis)
+            bar.update(1)
+    finally:
+        if owned:
+            ex.__exit__(None, None, None)
+    return out
+
+
+def _kpi_columns(rows: Iterable[KPIs]) -> list[str]:
+    names: set[str] = set()
+    for r in rows:
+        names.update(r)
+    return sorted(names)
+
+
+# -- replicate ------------------------------------------------------------------------
+@dataclass
+class ReplicationResult:
+    """Replications of one scenario.
+
+    Attributes
+    ----------
+    runs
+        One row per replication: ``replication``, ``seed`` and every KPI.
+    summary
+        Per KPI (index ``kpi``): ``mean``, ``std``, ``n``, ``ci_low``, ``ci_high``,
+        ``half_width`` (t-based, at ``confidence``).
+    confidence, days, warmup_days
+        Settings of the experiment (days in simulated days).
+    """
+
+    runs: pd.DataFrame
+    summary: pd.DataFrame
+    confidence: float
+    days: float
+    warmup_days: float
+
+    def ci(self, kpi: str) -> Interval:
+        """The confidence interval of one KPI's mean."""
+        row = self.summary.loc[kpi]
+        return Interval(
+            float(row["mean"]),
+            float(row["std"]),
+            int(row["n"]),
+            float(row["ci_low"]),
+            float(row["ci_high"]),
+            float(row["half_width"]),
+            self.confidence,
+        )
+
+
+def replicate(
+    scenario: Scenario,
+    replications: int = 10,
+    days: float = 90,
+    seed: int = 0,
+    warmup_days: float = 0,
+    executor: Any = None,
+    progress: bool | None = None,
+    *,
+    confidence: float = 0.95,
+) -> ReplicationResult:
+    """Run ``replications`` independent replications of ``scenario``.
+
+    Parameters
+    ----------
+    scenario
+        The scenario to run.
+    replications
+        Number of replications (>= 2 for confidence intervals).
+    days
+        Simulated days per replication.
+    seed
+        Root seed; replication ``i`` uses ``replication_seeds(seed, R)[i]``.
+    warmup_days
+        Days dropped from the KPIs that can be rebuilt from a run's tables (door-to-door
+        and rail transit times, main-hub dwell, border clearance, yard occupancy; see
+        :func:`g60rail.stats.warmup_kpis`); other KPIs cover the whole run.
+    executor
+        ``None`` (all local cores), ``"serial"``, a number of processes, ``"dask"``, a
+        scheduler address, a ``dask.distributed.Client`` or an executor object.
+    progress
+        Progress bar: ``True``, ``False`` or ``None`` (automatic).
+    confidence
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    ReplicationResult
+    """
+    _check_days(days, warmup_days)
+    seeds = replication_seeds(seed, replications)
+    base = scenario.to_dict()
+    tasks = [
+        Task(f"r{i}", base, {}, float(days), s, float(warmup_days)) for i, s in enumerate(seeds)
+    ]
+    with _progress(len(tasks), 0, "replications", progress) as bar:
+        results = _execute(tasks, executor, bar)
+    kpi_names = _kpi_columns(results.values())
+    rows = [{"replication": i, "seed": s, **results[f"r{i}"]} for i, s in enumerate(seeds)]
+    runs = pd.DataFrame(rows, columns=["replication", "seed", *kpi_names])
+    summary = summarize(runs, kpi_names, confidence)
+    return ReplicationResult(runs, summary, confidence, float(days), float(warmup_days))
+
+
+# -- sweep ----------------------------------------------------------------------------
+def _lookup(data: Any, key: str) -> Any:
+    node = data
+    for part in key.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def expand_points(
+    grid: Mapping[str, Sequence[Any]] | None, points: Sequence[Mapping[str, Any]] | None
+) -> list[dict[str, Any]]:
+    """The points of a sweep: the full factorial of ``grid``, then the explicit ``points``.
+
+    Duplicates are dropped (first occurrence kept); with neither, the base scenario is the
+    only point.
+    """
+    out: list[dict[str, Any]] = []
+    if grid:
+        keys = list(grid)
+        for key in keys:
+            values = grid[key]
+            if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+                raise ScenarioError("grid values must be a list", field=key, value=values)
+            if len(values) == 0:
+                raise ScenarioError("grid needs at least one value", field=key)
+        out.extend(
+            dict(zip(keys, combo, strict=True))
+            for combo in itertools.product(*(grid[k] for k in keys))
+        )
+    for p in points or ():
+        out.append(dict(p))
+    if not out:
+        out.append({})
+    unique: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for p in out:
+        sig = json.dumps(p, sort_keys=True, default=str)
+        if sig not in seen:
+            seen.add(sig)
+            unique.append(p)
+    return unique
+
+
+def _run_key(scenario_hash: str, days: float, seed: int, warmup_days: float) -> str:
+    text = json.dumps([scenario_hash, float(days), int(seed), float(warmup_days)])
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+class _Checkpoint:
+    """``runs.jsonl``: one JSON record per finished run, appended durably."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> dict[str, KPIs]:
+        """Finished runs by key; a partly written last line (a crash) is cut off."""
+        if not self.path.exists():
+            return {}
+        raw = self.path.read_bytes()
+        end = raw.rfind(b"\n") + 1
+        if end < len(raw):
+            with open(self.path, "r+b") as fh:
+                fh.truncate(end)
+                fh.flush()
+                os.fsync(fh.fileno())
+        done: dict[str, KPIs] = {}
+        for line in raw[:end].decode("utf-8").splitlines():
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                done[rec["key"]] = {k: float(v) for k, v in rec["kpis"].items()}
+            except (ValueError, KeyError, TypeError):
+                continue  # a damaged line is simply run again
+        return done
+
+    def append(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, separators=(",", ":"), default=str) + "\n"
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def write_table(df: pd.DataFrame, out: Path, stem: str) -> list[Path]:
+    """Write ``df`` as ``<stem>.csv`` (and ``.parquet`` with pyarrow) in ``out``, atomically."""
+    paths = [out / f"{stem}.csv"]
+    with atomic_write(paths[0]) as fh:
+        df.to_csv(fh, index=False)
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return paths
+    paths.append(out / f"{stem}.parquet")
+    with atomic_write(paths[1], "wb") as fh:
+        df.to_parquet(fh, index=False)
+    return paths
+
+
+@dataclass
+class SweepResult:
+    """Replications of every point of a sweep.
+
+    Attributes
+    ----------
+    runs
+        One row per (point, replication): ``point``, ``replication``, ``seed``, one column
+        per swept parameter (dotted key), then every KPI.
+    summary
+        One row per (point, KPI): ``point``, the parameters, ``kpi`` and ``mean``, ``std``,
+        ``n``, ``ci_low``, ``ci_high``, ``half_width``.
+    params
+        The swept parameters (dotted keys), in column order.
+    points
+        The overrides of each point, by point number.
+    out
+        The output folder, if any.
+    """
+
+    runs: pd.DataFrame
+    summary: pd.DataFrame
+    params: list[str]
+    points: list[dict[str, Any]]
+    confidence: float = 0.95
+    out: Path | None = None
+    files: list[Path] = field(default_factory=list)
+
+    def difference(self, kpi: str, a: int, b: int) -> Interval:
+        """Paired confidence interval of ``kpi`` at point ``a`` minus point ``b``.
+
+        Replication ``i`` of both points ran with the same seed (common random numbers).
+        """
+        ra = self.runs[self.runs["point"] == a].sort_values("replication")
+        rb = self.runs[self.runs["point"] == b].sort_values("replication")
+        return paired_difference(ra[kpi].to_numpy(), rb[kpi].to_numpy(), self.confidence)
+
+
+def sweep(
+    scenario: Scenario,
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    replications: int = 5,
+    days: float = 90,
+    seed: int = 0,
+    executor: Any = None,
+    out: str | os.PathLike[str] | None = None,
+    points: Sequence[Mapping[str, Any]] | None = None,
+    progress: bool | None = None,
+    *,
+    warmup_days: float = 0,
+    confidence: float = 0.95,
+) -> SweepResult:
+    """Run ``replications`` of every point of a capacity grid with common random numbers.
+
+    Parameters
+    ----------
+    scenario
+        The base scenario.
+    grid
+        Dotted keys to lists of values, e.g. ``{"hub.reach_stackers": [2, 3, 4],
+        "hub.loading_tracks": [2, 4]}``; every combination is a point.
+    replications
+        Replications per point; replication ``i`` of every point uses the same seed.
+    days
+        Simulated days per run.
+    seed
+        Root seed (see :func:`replication_seeds`).
+    executor
+        As for :func:`replicate`.
+    out
+        Output folder: ``runs.jsonl`` (checkpoint, appended as runs finish),
+        ``sweep.json`` (settings), and at the end ``runs.csv`` / ``summary.csv`` (and
+        ``.parquet``), written atomically.  Finished runs found in ``runs.jsonl`` are not
+        run again.
+    points
+        Explicit points (dicts of dotted overrides), added after the grid's points.
+    progress
+        Progress bar: ``True``, ``False`` or ``None`` (automatic).
+    warmup_days
+        As for :func:`replicate`.
+    confidence
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    ScenarioError
+        A key does not exist in the scenario or a value is invalid (checked before any
+        run starts).
+    """
+    _check_days(days, warmup_days)
+    pts = expand_points(grid, points)
+    seeds = replication_seeds(seed, replications)
+    base = scenario.to_dict()
+    params: list[str] = []
+    for p in pts:
+        params.extend(k for k in p if k not in params)
+    # validate every point up front, and identify each run by its configuration
+    hashes = [scenario.with_overrides(p).hash if p else scenario.hash for p in pts]
+    cells = [
+        (i, r, s, _run_key(h, days, s, warmup_days))
+        for i, h in enumerate(hashes)
+        for r, s in enumerate(seeds)
+    ]
+    tasks_by_key: dict[str, Task] = {}
+    for i, _r, s, key in cells:
+        tasks_by_key.setdefault(key, Task(key, base, pts[i], float(days), s, float(warmup_days)))
+
+    outdir = Path(out) if out is not None else None
+    checkpoint = None
+    done: dict[str, KPIs] = {}
+    if outdir is not None:
+        outdir.mkdir(parents=True, exist_ok=True)
+        checkpoint = _Checkpoint(outdir / "runs.jsonl")
+        done = {k: v for k, v in checkpoint.load().items() if k in tasks_by_key}
+        settings = {
+            "scenario": scenario.meta.name,
+            "scenario_hash": scenario.hash,
+            "grid": {k: list(v) for k, v in (grid or {}).items()},
+            "points": pts,
+            "replications": replications,
+            "days": float(days),
+            "seed": int(seed),
+            "seeds": seeds,
+            "warmup_days": float(warmup_days),
+        }
+        with atomic_write(outdir / "sweep.json") as fh:
+            json.dump(settings, fh, indent=2, default=str)
+
+    def record(task: Task, kpis: KPIs) -> None:
+        if checkpoint is not None:
+            checkpoint.append(
+                {
+                    "key": task.key,
+                    "overrides": task.overrides,
+                    "days": task.days,
+                    "seed": task.seed,
+                    "warmup_days": task.warmup_days,
+                    "kpis": kpis,
+                }
+            )
+
+    todo = [t for k, t in tasks_by_key.items() if k not in done]
+    with _progress(len(tasks_by_key), len(tasks_by_key) - len(todo), "sweep", progress) as bar:
+        done.update(_execute(todo, executor, bar, record))
+
+    kpi_names = _kpi_columns(done[key] for *_, key in cells)
+    clash = set(kpi_names) & set(params)
+    if clash:
+        raise ScenarioError("a swept key has the name of a KPI", field=sorted(clash)[0])
+    defaults = {k: _lookup(base, k) for k in params}
+    rows = []
+    for i, r, s, key in cells:
+        values = {k: pts[i].get(k, defaults[k]) for k in params}
+        rows.append({"point": i, "replication": r, "seed": s, **values, **done[key]})
+    runs = pd.DataFrame(rows, columns=[*_META, *params, *kpi_names])
+    summary = _summary_by_point(runs, params, kpi_names, confidence)
+    result = SweepResult(runs, summary, params, pts, confidence, outdir)
+    if outdir is not None:
+        result.files = write_table(runs, outdir, "runs") + write_table(summary, outdir, "summary")
+    return result
+
+
+def _summary_by_point(
+    runs: pd.DataFrame, params: list[str], kpis: list[str], confidence: float
+) -> pd.DataFrame:
+    parts = []
+    for point, g in runs.groupby("point", sort=True):
+        s = summarize(g, kpis, confidence).reset_index()
+        s.insert(0, "point", point)
+        for j, k in enumerate(params):
+            s.insert(1 + j, k, g[k].iloc[0])
+        parts.append(s)
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,462 @@
+"""Capacity tuning: the cheapest capacities that meet service levels, with Optuna.
+
+Each trial sets capacities (integer or float ranges of dotted scenario keys), runs
+replications with common random numbers (:func:`g60rail.experiment.replication_seeds`) on
+any executor, and scores the configuration: by default its cost (units times the unit
+costs of the scenario's ``[costs]`` section, or :data:`DEFAULT_COSTS`), subject to
+constraints on mean KPIs such as ``hub.dwell_h_p95 <= 72``.  The study lives in
+``study.db`` (SQLite) in the output folder, so a tuning run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from g60rail.errors import ScenarioError
+from g60rail.executors import Executor, Task, resolve_executor
+from g60rail.experiment import (
+    KPIs,
+    _check_days,
+    _progress,
+    replication_seeds,
+)
+from g60rail.scenario.schema import Scenario
+
+__all__ = [
+    "DEFAULT_COSTS",
+    "Constraint",
+    "TuneResult",
+    "parse_constraint",
+    "scenario_costs",
+    "tune",
+]
+
+
+DEFAULT_COSTS: dict[str, float] = {
+    "hub.reach_stackers": 450_000.0,
+    "hub.loading_tracks": 2_000_000.0,
+    "hub.gate_lanes": 250_000.0,
+    "hub.yard_teu": 1_500.0,
+}
+"""Capital cost per unit of a capacity (USD, estimates): a reach stacker, a loading track
+with its turnouts, a gate lane with its OCR portal, one TEU ground slot of yard."""
+
+def scenario_costs(scenario: Scenario) -> dict[str, float]:
+    """Life-cycle cost per unit of each capacity: the scenario's ``[costs]`` section over
+    :data:`DEFAULT_COSTS` (USD)."""
+    return {**DEFAULT_COSTS, **scenario.costs.per_unit()}
+
+
+_CONSTRAINT = re.compile(
+    r"^\s*([A-Za-z_][\w.\-]*)\s*(<=|>=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
+)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A service level on a KPI's mean over replications, e.g. ``hub.dwell_h_p95 <= 72``."""
+
+    kpi: str
+    op: str
+    bound: float
+
+    def __str__(self) -> str:
+        return f"{self.kpi} {self.op} {self.bound:g}"
+
+    def violation(self, value: float) -> float:
+        """How far ``value`` is from meeting the constraint (<= 0 when it is met)."""
+        if not math.isfinite(value):
+            return 1e12
+        c = value - self.bound if self.op in ("<=", "<") else self.bound - value
+        if self.op in ("<", ">") and c == 0.0:
+            return 1e-12
+        return c
+
+
+def parse_constraint(text: str | Constraint) -> Constraint:
+    """Parse ``"kpi <= number"`` (also ``>=``, ``<``, ``>``); no expressions are evaluated."""
+    if isinstance(text, Constraint):
+        return text
+    m = _CONSTRAINT.match(str(text))
+    if not m:
+        raise ScenarioError(
+            "a constraint must look like 'kpi.name <= 72' (operators <=, >=, <, >)",
+            field="constraint",
+            value=text,
+        )
+    return Constraint(m.group(1), m.group(2), float(m.group(3)))
+
+
+@dataclass
+class TuneResult:
+    """Outcome of :func:`tune`.
+
+    Attributes
+    ----------
+    best_params
+        Capacities of the best feasible trial (None when no trial met the constraints).
+    best_scenario
+        The base scenario with ``best_params`` applied (or None).
+    best_value
+        Its objective (capital cost by default).
+    best_kpis
+        Its KPI means over the replications.
+    trials
+        One row per completed trial: ``trial``, the parameters, ``objective``, ``cost``,
+        ``feasible``, ``violation`` (largest constraint violation, <= 0 when feasible),
+        then every KPI mean.
+    """
+
+    best_params: dict[str, Any] | None
+    best_scenario: Scenario | None
+    best_value: float
+    best_kpis: KPIs
+    trials: pd.DataFrame
+    constraints: list[Constraint]
+    study_name: str
+    storage: str | None
+
+
+def _space_spec(scenario: Scenario, space: Mapping[str, Any]) -> dict[str, tuple[str, Any]]:
+    if not space:
+        raise ScenarioError("the search space is empty", field="space")
+    spec: dict[str, tuple[str, Any]] = {}
+    for key, rng in space.items():
+        if isinstance(rng, list):
+            kind, ends = "categorical", list(rng)
+            if not ends:
+                raise ScenarioError("a categorical range needs values", field=key, value=rng)
+        elif isinstance(rng, tuple) and len(rng) == 2:
+            lo, hi = rng
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rng):
+                raise ScenarioError("a range needs two numbers (low, high)", field=key, value=rng)
+            if lo > hi:
+                raise ScenarioError("range low must be <= high", field=key, value=rng)
+            both_int = isinstance(lo, int) and isinstance(hi, int)
+            kind, ends = ("int" if both_int else "float"), [lo, hi]
+        else:
+            raise ScenarioError("a range must be (low, high) or a list", field=key, value=rng)
+        for v in ends:
+            scenario.with_overrides({key: v})  # the key exists and the value is valid
+        spec[key] = (kind, ends)
+    return spec
+
+
+def _grid_of(spec: dict[str, tuple[str, Any]]) -> dict[str, list[Any]] | None:
+    """Every value of a space without float ranges, or None."""
+    if any(kind == "float" for kind, _ in spec.values()):
+        return None
+    return {
+        k: list(range(ends[0], ends[1] + 1)) if kind == "int" else list(ends)
+        for k, (kind, ends) in spec.items()
+    }
+
+
+def _grid_size(grid: dict[str, list[Any]] | None) -> int:
+    return math.prod(len(v) for v in grid.values()) if grid is not None else 0
+
+
+def _study_name(parts: dict[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return f"g60rail-tune-{digest[:12]}"
+
+
+def tune(
+    scenario: Scenario,
+    space: Mapping[str, Any],
+    objective: str | Callable[[dict[str, Any], KPIs], float] = "cost",
+    constraints: Sequence[str | Constraint] = (),
+    n_trials: int = 30,
+    replications: int = 3,
+    days: float = 90,
+    seed: int = 0,
+    storage: str | None = None,
+    study_name: str | None = None,
+    executor: Any = None,
+    progress: bool | None = None,
+    *,
+    costs: Mapping[str, float] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    warmup_days: float = 0,
+) -> TuneResult:
+    """Search capacities that meet service levels at least cost (Optuna, TPE).
+
+    Every trial runs ``replications`` replications of one configuration, with the same
+    seeds in every trial (common random numbers); constraints are checked on the KPI
+    means.  Optuna's constrained TPE sampler (seeded with ``seed``) steers towards
+    feasible configurations; an already evaluated configuration is not simulated again.
+    When the space holds no more configurations than ``n_trials`` (integer ranges and
+    lists only), each configuration is evaluated exactly once instead (grid search), so
+    the answer is the true optimum over the space.
+
+    Parameters
+    ----------
+    scenario
+        The base scenario.
+    space
+        Dotted keys to ranges: ``(low, high)`` of ints (integer range), of floats (float
+        range) or a list of choices, e.g. ``{"hub.reach_stackers": (1, 8)}``.
+    objective
+        ``"cost"`` (default: minimise the capital cost ``Σ costs[k] · value_k`` subject
+        to the constraints), ``"min:<kpi>"`` / ``"max:<kpi>"`` (a KPI mean), or a
+        function ``(params, kpi_means) -> float`` to minimise.
+    constraints
+        Service levels such as ``"hub.dwell_h_p95 <= 72"`` or
+        ``"pax.security_wait_min_p95 <= 10"`` (see :func:`parse_constraint`).
+    n_trials
+        Total trials of the study; a resumed study runs only the missing ones.
+    replications, days, seed, warmup_days
+        As for :func:`replicate`.
+    storage
+        Optuna storage URL; default ``sqlite:///<out>/study.db`` when ``out`` is given,
+        else in memory.
+    study_name
+        Default: derived from every setting above, so a changed setting starts a new
+        study and an unchanged one resumes.
+    executor, progress
+        As for :func:`replicate`.
+    costs
+        Cost per unit of each capacity; default: the scenario's ``[costs]`` section
+        (:func:`scenario_costs`).
+    out
+        Folder for the study database.
+
+    Returns
+    -------
+    TuneResult
+    """
+    try:
+        import optuna
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ImportError("tune() needs Optuna: pip install 'g60rail[tune]'") from exc
+
+    _check_days(days, warmup_days)
+    spec = _space_spec(scenario, space)
+    cons = [parse_constraint(c) for c in constraints]
+    unit_costs = dict(costs if costs is not None else scenario_costs(scenario))
+    if objective == "cost":
+        missing = [k for k in spec if k not in unit_costs]
+        if missing:
+            raise ScenarioError(
+                "no cost per unit for this capacity (give costs={key: cost})", field=missing[0]
+            )
+    objective_fn = _objective(objective, unit_costs)
+    seeds = replication_seeds(seed, replications)
+    base = scenario.to_dict()
+    if storage is None and out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        storage = f"sqlite:///{Path(out).resolve() / 'study.db'}"
+    name = study_name or _study_name(
+        {
+            "scenario": scenario.hash,
+            "space": spec,
+            "objective": getattr(objective, "__qualname__", str(objective)),
+            "constraints": [str(c) for c in cons],
+            "costs": unit_costs,
+            "replications": replications,
+            "days": days,
+            "seed": seed,
+            "warmup": warmup_days,
+        }
+    )
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial re-raises its error
+    try:
+        grid = _grid_of(spec)
+        if grid is not None and _grid_size(grid) <= n_trials:
+            # no more configurations than trials: evaluate each exactly once
+            sampler: Any = optuna.samplers.GridSampler(grid, seed=seed)
+        elif hasattr(optuna.trial.Trial, "set_constraint"):
+            # Optuna >= 5 reads the constraints each trial sets on itself
+            sampler = optuna.samplers.TPESampler(seed=seed)
+        else:  # pragma: no cover - depends on the installed Optuna
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                sampler = optuna.samplers.TPESampler(
+                    seed=seed, constraints_func=lambda t: t.user_attrs["constraints"]
+                )
+        study = optuna.create_study(
+            storage=storage,
+            study_name=name,
+            sampler=sampler,
+            direction="minimize",
+            load_if_exists=True,
+        )
+        complete = optuna.trial.TrialState.COMPLETE
+        finished = study.get_trials(deepcopy=False, states=(complete,))
+        n_done = len(finished)
+        ex, owned = resolve_executor(executor, replications)
+        try:
+            if owned:
+                ex.__enter__()
+            run = _TrialRunner(ex, base, days, seeds, warmup_days, spec, cons, objective_fn)
+            remaining = max(0, n_trials - n_done)
+            if isinstance(sampler, optuna.samplers.GridSampler):
+                seen = {json.dumps(t.params, sort_keys=True) for t in finished}
+                remaining = min(remaining, _grid_size(grid) - len(seen))
+            with _progress(n_trials, min(n_done, n_trials), "tune", progress, "trial") as bar:
+                study.optimize(run, n_trials=remaining, callbacks=[lambda s, t: bar.update(1)])
+        finally:
+            if owned:
+                ex.__exit__(None, None, None)
+    finally:
+        optuna.logging.set_verbosity(level)
+    return _tune_result(study, scenario, spec, cons, unit_costs, name, storage)
+
+
+def _objective(
+    objective: str | Callable[[dict[str, Any], KPIs], float], costs: Mapping[str, float]
+) -> Callable[[dict[str, Any], KPIs], float]:
+    if callable(objective):
+        return objective
+    if objective == "cost":
+        return lambda params, kpis: _cost(params, costs)
+    m = re.fullmatch(r"(min|max):(\S+)", str(objective))
+    if not m:
+        raise ScenarioError(
+            "objective must be 'cost', 'min:<kpi>' or 'max:<kpi>'",
+            field="objective",
+            value=objective,
+        )
+    sign = 1.0 if m.group(1) == "min" else -1.0
+    kpi = m.group(2)
+
+    def value(params: dict[str, Any], kpis: KPIs) -> float:
+        if kpi not in kpis:
+            raise ScenarioError("no KPI of that name", field="objective", value=objective)
+        return sign * kpis[kpi]
+
+    return value
+
+
+def _cost(params: Mapping[str, Any], costs: Mapping[str, float]) -> float:
+    return float(sum(costs[k] * float(v) for k, v in params.items() if k in costs))
+
+
+class _TrialRunner:
+    """The Optuna objective: simulate one configuration's replications."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        base: dict[str, Any],
+        days: float,
+        seeds: list[int],
+        warmup_days: float,
+        spec: dict[str, tuple[str, Any]],
+        constraints: list[Constraint],
+        objective: Callable[[dict[str, Any], KPIs], float],
+    ) -> None:
+        self.executor = executor
+        self.base = base
+        self.days = float(days)
+        self.seeds = seeds
+        self.warmup_days = float(warmup_days)
+        self.spec = spec
+        self.constraints = constraints
+        self.objective = objective
+
+    def _suggest(self, trial: Any) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        for key, (kind, ends) in self.spec.items():
+            if kind == "int":
+                params[key] = trial.suggest_int(key, ends[0], ends[1])
+            elif kind == "float":
+                params[key] = trial.suggest_float(key, float(ends[0]), float(ends[1]))
+            else:
+                params[key] = trial.suggest_categorical(key, ends)
+        return params
+
+    def _kpi_means(self, params: dict[str, Any]) -> KPIs:
+        tasks = [
+            Task(f"r{i}", self.base, params, self.days, s, self.warmup_days)
+            for i, s in enumerate(self.seeds)
+        ]
+        results: dict[str, KPIs] = {}
+        for task, kpis in self.executor.run(tasks):
+            results[task.key] = kpis
+        frame = pd.DataFrame([results[t.key] for t in tasks])
+        return {k: float(v) for k, v in frame.mean(numeric_only=True).items()}
+
+    def __call__(self, trial: Any) -> float:
+        import optuna
+
+        params = self._suggest(trial)
+        for old in trial.study.get_trials(
+            deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
+        ):
+            if old.params == params and "kpis" in old.user_attrs:
+                means = old.user_attrs["kpis"]
+                break
+        else:
+            means = self._kpi_means(params)
+        for c in self.constraints:
+            if c.kpi not in means:
+                import difflib
+
+                near = difflib.get_close_matches(c.kpi, list(means), n=3)
+                hint = f" (did you mean {', '.join(near)}?)" if near else ""
+                raise ScenarioError(f"no KPI of that name{hint}", field="constraint", value=str(c))
+        violations = [c.violation(means[c.kpi]) for c in self.constraints]
+        trial.set_user_attr("kpis", means)
+        trial.set_user_attr("constraints", violations)
+        if hasattr(trial, "set_constraint"):
+            for c, v in zip(self.constraints, violations, strict=True):
+                trial.set_constraint(str(c), v)
+        trial.set_user_attr("feasible", all(v <= 0 for v in violations))
+        value = float(self.objective(params, means))
+        return value if math.isfinite(value) else 1e300
+
+
+def _tune_result(
+    study: Any,
+    scenario: Scenario,
+    spec: dict[str, tuple[str, Any]],
+    cons: list[Constraint],
+    costs: Mapping[str, float],
+    name: str,
+    storage: str | None,
+) -> TuneResult:
+    import optuna
+
+    params = list(spec)
+    rows = []
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        viol = t.user_attrs.get("constraints", [])
+        rows.append(
+            {
+                "trial": t.number,
+                **{k: t.params.get(k) for k in params},
+                "objective": t.value,
+                "cost": _cost(t.params, costs),
+                "feasible": bool(t.user_attrs.get("feasible", False)),
+                "violation": max(viol) if viol else 0.0,
+                **t.user_attrs.get("kpis", {}),
+            }
+        )
+    trials = pd.DataFrame(rows)
+    trials.attrs["constraints"] = [str(c) for c in cons]
+    trials.attrs["params"] = params
+    best_params: dict[str, Any] | None = None
+    best_value, best_kpis = math.nan, {}
+    if len(trials):
+        feasible = trials[trials["feasible"]].sort_values(["objective", "trial"])
+        if len(feasible):
+            row = feasible.iloc[0]
+            best = study.trials[int(row["trial"])]
+            best_params, best_value = dict(best.params), float(best.value)
+            best_kpis = dict(best.user_attrs["kpis"])
+    best_sc = scenario.with_overrides(best_params) if best_params else None
+    return TuneResult(best_params, best_sc, best_value, best_kpis, trials, cons, name, storage)
