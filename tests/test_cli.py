@@ -103,3 +103,11 @@ def test_scenarios_lists_baseline() -> None:
     proc = run_cli("scenarios")
     assert proc.returncode == 0
     assert proc.stdout.startswith("baseline") or "\nbaseline" in proc.stdout
+
+
+def test_validate_calibration_prints_the_target_table(capsys) -> None:
+    assert main(["validate", "baseline", "--calibration", "--days", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "Mohan rail clearance" in out
+    assert "G60 train size" in out
+    assert "targets met" in out

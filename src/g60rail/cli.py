@@ -153,6 +153,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             f"  leg {g.from_:>12} - {g.to:<12} {g.mode:<10} {g.km:8.0f} km "
             f"(geodesic {g.geodesic_km:7.0f} km){flag}"
         )
+    if args.calibration:
+        import g60rail as g6
+        from g60rail.calibration import calibration_table, format_calibration
+
+        print(
+            f"\ncalibration: {args.days:g} days, seed {args.seed} "
+            "(targets from shared/corridor-facts.md)"
+        )
+        result = g6.simulate(sc, days=args.days, seed=args.seed)
+        print(format_calibration(calibration_table(result)))
     return 0
 
 
@@ -189,6 +199,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check a scenario file and say what is wrong")
     val.add_argument("file", help="path to a .toml scenario file (or a packaged name)")
+    val.add_argument(
+        "--calibration",
+        action="store_true",
+        help="also simulate and compare with the published calibration targets",
+    )
+    val.add_argument(
+        "--days", type=_positive_days, default=365.0, help="simulated days for --calibration (365)"
+    )
+    val.add_argument("--seed", type=_seed, default=0, help="random seed for --calibration (0)")
     val.set_defaults(func=_cmd_validate)
 
     from g60rail.cli_experiment import register
