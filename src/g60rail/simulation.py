@@ -62,6 +62,7 @@ def simulate(
     world.run()
     kpis = freight_kpis(world)
     tables = freight_tables(world)
+    del world, env  # the freight model's state is not needed for the station's run
     if scenario.station is not None:
         from g60rail.model.station import simulate_station
 

@@ -14,7 +14,7 @@ import pandas as pd
 from g60rail.scenario.station_spec import StationSpec
 
 if TYPE_CHECKING:
-    from g60rail.model.station import SecurityBank, _Departures, _StepStats, _WaitSample
+    from g60rail.model.station import SecurityBank, WaitHistogram, _Departures, _StepStats
 
 __all__ = ["StationRun", "assemble"]
 
@@ -37,8 +37,18 @@ class StationRun:
 
 def _wall_time(start: datetime.datetime, hours: np.ndarray) -> pd.DatetimeIndex:
     """Wall-clock times of ``hours`` after ``start`` (to the nanosecond)."""
-    ns = np.round(np.asarray(hours, dtype=float) * 3.6e12).astype(np.int64)
-    return pd.Timestamp(start) + pd.to_timedelta(ns, unit="ns")
+    x = np.asarray(hours, dtype=float) * 3.6e12  # a new array, rounded in place
+    ns = np.round(x, out=x).astype(np.int64)
+    del x
+    ns += pd.Timestamp(start).as_unit("ns").value
+    return pd.DatetimeIndex(ns.view("datetime64[ns]"), copy=False)
+
+
+def _by_service(service: np.ndarray, labels: list[str]) -> pd.Categorical:
+    """``pd.Categorical`` of ``labels[service]`` (sorted categories), built from codes."""
+    cats = sorted(set(labels))
+    code = np.array([cats.index(x) for x in labels], dtype=np.min_scalar_type(-len(cats)))
+    return pd.Categorical.from_codes(code[service], categories=cats)
 
 
 def assemble(
@@ -51,7 +61,7 @@ def assemble(
     deps: _Departures,
     queue: _StepStats,
     hall: _StepStats,
-    waits_min: _WaitSample,
+    waits_min: WaitHistogram,
     slot_wait: np.ndarray,
     gate_wait_sum_h: float,
     n_gate: int,
@@ -62,24 +72,28 @@ def assemble(
 ) -> StationRun:
     """Build the KPIs and tables of a finished run."""
     n_slots = slot_wait.shape[0]
-    cat = lambda parts, dt: np.concatenate(parts) if parts else np.empty(0, dt)  # noqa: E731
-    dep_time = cat(deps.time_h, float)
-    dep_svc = cat(deps.service, np.int64)
-    dep_pax = cat(deps.passengers, np.int64)
+    # The columns are handed to pandas without a copy (``copy=False``): they are fresh
+    # arrays or exact-size views of the run's buffers, which nothing else holds, so a long
+    # run does not hold every table twice while it is built.
+    dep_time = deps.time_h
+    dep_svc = deps.service
+    dep_pax = deps.passengers
     dep_missed = deps.missed
+    dep_boarded = dep_pax - dep_missed
     services = spec.services
     departures = pd.DataFrame(
         {
             "time": _wall_time(start, dep_time),
             "time_h": dep_time,
-            "destination": pd.Categorical([services[i].destination for i in dep_svc]),
-            "train_type": pd.Categorical([services[i].train_type for i in dep_svc]),
-            "gate_group": cat(deps.gate, np.int64),
-            "seats": np.array([services[i].seats for i in dep_svc], dtype=np.int64),
+            "destination": _by_service(dep_svc, [sv.destination for sv in services]),
+            "train_type": _by_service(dep_svc, [sv.train_type for sv in services]),
+            "gate_group": deps.gate,
+            "seats": np.array([sv.seats for sv in services], dtype=np.int64)[dep_svc],
             "passengers": dep_pax,
-            "boarded": dep_pax - dep_missed,
+            "boarded": dep_boarded,
             "missed": dep_missed,
-        }
+        },
+        copy=False,
     )
 
     k = np.arange(n_slots)
@@ -111,18 +125,19 @@ def assemble(
             "hall_occupancy_max": hall.max.astype(np.int64),
             "lanes_open": lanes_open,
             "departures": np.bincount(dep_slot, minlength=n_slots)[:n_slots],
-            "boarded": np.bincount(dep_slot, weights=dep_pax - dep_missed, minlength=n_slots)[
+            "boarded": np.bincount(dep_slot, weights=dep_boarded, minlength=n_slots)[
                 :n_slots
             ].astype(np.int64),
             "missed": np.bincount(dep_slot, weights=dep_missed, minlength=n_slots)[:n_slots].astype(
                 np.int64
             ),
-        }
+        },
+        copy=False,
     )
 
     n = waits_min.n
     wait_mean_all = waits_min.total / n if n else 0.0
-    wait_p95 = waits_min.quantile(0.95)  # last use: partitions the sample in place
+    wait_p95 = waits_min.quantile(0.95)  # within WaitHistogram.BIN_MIN of the exact p95
     n_missed = int(dep_missed.sum())
     kpis = {
         "pax.passengers": float(n),
@@ -173,7 +188,7 @@ def _passenger_table(
         {
             "passenger": cols["pid"],
             "departure": cols["dep"],
-            "departure_h": deps.all_time_h[cols["dep"]],
+            "departure_h": deps.time_h[cols["dep"]],
             "entrance": pd.Categorical(names[cols["ent"]], categories=list(names)),
             "arrival_time": _wall_time(start, a),
             "arrival_h": a,
