@@ -143,6 +143,12 @@ class Tally:
     def __len__(self) -> int:
         return len(self._buf)
 
+    def merged(self, other: Tally) -> Tally:
+        """A new tally holding this one's observations followed by ``other``'s."""
+        out = Tally()
+        out._buf = self._buf + other._buf
+        return out
+
     @property
     def values(self) -> np.ndarray:
         """A copy of the observations, in order of recording."""

@@ -13,8 +13,11 @@ Distributions are declared in scenario files as small tables such as
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import math
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 import numpy as np
@@ -223,37 +226,30 @@ def as_distribution(spec: float | _Dist) -> _Dist:
     return Constant(value=float(spec))
 
 
-class Sampler:
+class Sampler(functools.partial):
     """Draws scalars from a distribution in blocks, for speed in event loops.
 
-    The sequence of values depends only on the generator's state and the distribution, so
-    two samplers built from equal streams give equal sequences.
+    Call it for the next value.  The sequence depends only on the generator's state and
+    the distribution (blocks of 1,024 draws), so two samplers built from equal streams
+    give equal sequences.  Calls go straight to C (``next`` on a chain of blocks), which
+    matters at hundreds of thousands of draws a run.
+
+    Attributes
+    ----------
+    mean
+        Mean of the underlying distribution.
     """
 
-    __slots__ = ("_buf", "_const", "_dist", "_i", "_rng")
-
-    def __init__(self, dist: float | _Dist, rng: np.random.Generator) -> None:
-        self._dist = as_distribution(dist)
-        self._rng = rng
-        self._const = self._dist.value if isinstance(self._dist, Constant) else None
-        self._buf: list[float] = []
-        self._i = 0
-
-    @property
-    def mean(self) -> float:
-        """Mean of the underlying distribution."""
-        return self._dist.mean
-
-    def __call__(self) -> float:
-        """Next value."""
-        if self._const is not None:
-            return self._const
-        if self._i >= len(self._buf):
-            self._buf = self._dist.draw(self._rng, _BLOCK).tolist()
-            self._i = 0
-        v = self._buf[self._i]
-        self._i += 1
-        return v
+    def __new__(cls, dist: float | _Dist, rng: np.random.Generator) -> Sampler:
+        d = as_distribution(dist)
+        if isinstance(d, Constant):
+            values: Iterator[float] = itertools.repeat(d.value)
+        else:
+            blocks = iter(lambda: d.draw(rng, _BLOCK).tolist(), None)
+            values = itertools.chain.from_iterable(blocks)
+        self = super().__new__(cls, next, values)
+        self.mean = d.mean
+        return self
 
 
 class UniformBuffer:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable, Iterator
 
 import numpy as np
 import simpy
@@ -129,13 +129,24 @@ class DemandGenerator:
         self.lead_rng = lead_rng
 
     def run(self) -> Generator:
-        """The arrival process."""
+        """The booking process: each day's trucks are booked at the start of that day."""
         if self.trucks_per_h <= 0:
             return
         if self.spec.booking_lead_h is not None:
-            yield from self._booked_for_departures()
-            return
+            times: Iterable[float] = self._departure_booking_times()
+        else:
+            times = self._poisson_times()
         env = self.env
+        for t in times:
+            if t >= self.horizon_h:
+                return
+            day_start = 24.0 * (t // 24.0)
+            if day_start > env.now:
+                yield env.timeout(day_start - env.now)
+            self.on_booking(self._truck(t))
+
+    def _poisson_times(self) -> Iterator[float]:
+        """Truck departure times of a Poisson process with the month's rate, hours."""
         season = self.spec.seasonality
         bounds = [t for t, _ in self.months[1:]] + [self.horizon_h]
         t = 0.0
@@ -152,20 +163,18 @@ class DemandGenerator:
                     t = end
                     break
                 t = t_next
-                yield env.timeout(t - env.now)
-                self.on_booking(self._truck(t))
+                yield t
 
-    def _booked_for_departures(self) -> Generator:
-        """Trucks booked for the service's departures, each leaving ``booking_lead_h``
-        before its train.
+    def _departure_booking_times(self) -> list[float]:
+        """Truck departure times for bookings on the service's trains, hours, sorted.
 
-        All counts and lead times are drawn at the start, departure by departure, so the
-        bookings do not depend on anything else in the run.  Trucks that would have left
-        before the start of the run are not simulated (the system starts empty).
+        Each train gets a Poisson number of trucks (the rate times the time since the
+        previous departure), each leaving ``booking_lead_h`` before it.  All counts and
+        leads are drawn at the start, train by train, so the bookings do not depend on
+        anything else in the run.  Trucks that would have left before the start of the run
+        are not simulated (the system starts empty).
         """
         deps = self.departures_h
-        if not deps:
-            return
         start, season = self.scenario_start, self.spec.seasonality
         leads = Sampler(self.spec.booking_lead_h, self.lead_rng)
         weekly_gap = 168.0 / max(1, self.departures_per_week)
@@ -176,13 +185,7 @@ class DemandGenerator:
             n = int(self.lead_rng.poisson(self.trucks_per_h * season[month] * gap))
             times.extend(t for t in (t_d - leads() for _ in range(n)) if t >= 0.0)
         times.sort()
-        env = self.env
-        for t in times:
-            if t >= self.horizon_h:
-                break
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            self.on_booking(self._truck(t))
+        return times
 
     def _truck(self, t: float) -> Booking:
         spec = self.spec

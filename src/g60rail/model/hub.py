@@ -55,9 +55,13 @@ class Yard:
         self.level_teu = 0
         self._waiting: deque[tuple[int, simpy.Event]] = deque()
         self.occupancy = LevelProbe(horizon_h)
-        self.dwell_h = Tally()
         self.dwell_to_train_h = Tally()
         self.dwell_to_road_h = Tally()
+
+    @property
+    def dwell_h(self) -> Tally:
+        """Dwell of every box that left the yard, hours (by train and by road)."""
+        return self.dwell_to_train_h.merged(self.dwell_to_road_h)
 
     def admit(self, teu: int) -> simpy.Event | None:
         """Reserve space for ``teu``: ``None`` if it fits now, else an event that fires
@@ -85,9 +89,9 @@ class Yard:
         """
         self.level_teu -= box.teu
         self.occupancy.set(self.env.now, self.level_teu)
-        dwell = self.env.now - box.t_yard_in
-        self.dwell_h.add(dwell)
-        (self.dwell_to_train_h if by_train else self.dwell_to_road_h).add(dwell)
+        (self.dwell_to_train_h if by_train else self.dwell_to_road_h).add(
+            self.env.now - box.t_yard_in
+        )
         while self._waiting and self.level_teu + self._waiting[0][0] <= self.capacity_teu:
             teu, ev = self._waiting.popleft()
             self._enter(teu)

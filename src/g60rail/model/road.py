@@ -93,12 +93,13 @@ class Road:
             self.crossing.append(scenario.places[a].country != scenario.places[b].country)
         self.trip_h = Tally()
 
-    def trip(self, origin: str, boxes: list[Container]) -> Generator:
-        """Truck ``boxes`` from ``origin`` to their destination by road."""
+    def trip(self, origin: str, boxes: list[Container], delay: float = 0.0) -> Generator:
+        """Truck ``boxes`` from ``origin`` to their destination by road, leaving after
+        ``delay`` hours."""
         env, spec = self.env, self.spec
         start = boxes[0].itinerary[0].from_
         i0, i1 = self.route.index(start), self.route.index(boxes[0].destination)
-        hours = self.drayage_h(origin, self.route[i0])
+        hours = delay + self.drayage_h(origin, self.route[i0])
         hours += driving_time_h(sum(self.drive_h_between[i0:i1]), spec.driving_h_per_day)
         for crosses in self.crossing[i0:i1]:
             if crosses:

@@ -254,31 +254,44 @@ class World:
 
     # -- containers ---------------------------------------------------------------------
     def book(self, booking: Booking) -> None:
-        """Enter a truck's booking now: road trip, truck to the hub, or a siding queue.
+        """Enter a truck's booking: road trip, truck to the hub, or a siding queue.
 
-        Demand generators call this; tests and trace-driven studies may call it too.
+        The truck leaves its origin at its boxes' ``t_created``, now or later in the run
+        (demand generators book a day's trucks at the start of the day); tests and
+        trace-driven studies may call this too.
         """
         origin, boxes, by_road = booking
-        now = self.env.now
+        env = self.env
+        t = boxes[0].t_created
+        delay = t - env.now
         for b in boxes:
             self.live[b.cid] = b
             self.teu_created += b.teu
-            self.daily.add(now, "teu_created", b.teu)
+            self.daily.add(t, "teu_created", b.teu)
         if by_road:
-            self.env.process(self.road.trip(origin, boxes))
+            env.process(self.road.trip(origin, boxes, delay))
             return
         first = boxes[0].itinerary[0]
         hub = self.hubs.get(first.from_)
-        if hub is None:
-            q = self.siding(first.from_, first.ref)
-            for b in boxes:
-                b.t_gate_arrive = b.t_gate_in = now
-                q.push(b)
-        else:
-            self.env.process(self._truck_to_hub(hub, origin, boxes))
+        if hub is not None:
+            env.process(self._truck_to_hub(hub, origin, boxes, delay))
+            return
+        q = self.siding(first.from_, first.ref)
 
-    def _truck_to_hub(self, hub: Hub, origin: str, boxes: list[Container]) -> Generator:
-        d = self.drayage_h(origin, hub.place)
+        def at_siding(_: object = None) -> None:
+            for b in boxes:
+                b.t_gate_arrive = b.t_gate_in = b.t_created
+                q.push(b)
+
+        if delay > 0:
+            env.timeout(delay).callbacks.append(at_siding)
+        else:
+            at_siding()
+
+    def _truck_to_hub(
+        self, hub: Hub, origin: str, boxes: list[Container], delay: float
+    ) -> Generator:
+        d = delay + self.drayage_h(origin, hub.place)
         if d > 0:
             yield self.env.timeout(d)
         yield from hub.truck_in(boxes)
@@ -288,8 +301,14 @@ class World:
     def _arrived(self, box: Container) -> None:
         key = (box.mode, box.itinerary[0].from_, box.destination)
         if box.mode == "rail":
-            self.transit_h.setdefault(key, Tally()).add(box.t_arrived - box.t_departed)
-        self.door_h.setdefault(key, Tally()).add(box.t_arrived - box.t_created)
+            tally = self.transit_h.get(key)
+            if tally is None:
+                tally = self.transit_h[key] = Tally()
+            tally.add(box.t_arrived - box.t_departed)
+        tally = self.door_h.get(key)
+        if tally is None:
+            tally = self.door_h[key] = Tally()
+        tally.add(box.t_arrived - box.t_created)
         self.daily.add(self.env.now, f"teu_arrived.{box.mode}", box.teu)
 
     def _delivered(self, box: Container) -> None:
