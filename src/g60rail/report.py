@@ -37,9 +37,10 @@ def _ratio(a: float, b: float) -> float:
 
 def _hub_kpis(prefix: str, hub: Hub, horizon_h: float) -> dict[str, float]:
     y, g, s, t = hub.yard, hub.gate, hub.stackers, hub.tracks
+    dwell = y.dwell_h
     return {
-        f"{prefix}.dwell_h_mean": y.dwell_h.mean(),
-        f"{prefix}.dwell_h_p95": y.dwell_h.quantile(0.95),
+        f"{prefix}.dwell_h_mean": dwell.mean(),
+        f"{prefix}.dwell_h_p95": dwell.quantile(0.95),
         f"{prefix}.dwell_to_train_h_mean": y.dwell_to_train_h.mean(),
         f"{prefix}.dwell_to_train_h_p95": y.dwell_to_train_h.quantile(0.95),
         f"{prefix}.dwell_to_road_h_mean": y.dwell_to_road_h.mean(),
