@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,14 +47,22 @@ def _positive_days(text: str) -> float:
     return v
 
 
-def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be an integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"--seed must be >= 0, got {text!r}")
-    return v
+def int_at_least(flag: str, low: int) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``low``, errors naming ``flag``."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} must be an integer, got {text!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"{flag} must be >= {low}, got {text!r}")
+        return v
+
+    return parse
+
+
+_seed = int_at_least("--seed", 0)
 
 
 def writable_dir(path: Path) -> Path:

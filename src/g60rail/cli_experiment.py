@@ -26,21 +26,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from g60rail.cli import _positive_days, _seed, int_at_least
+
 __all__ = ["register"]
 
 
 # -- argument types and parsing -------------------------------------------------------
-def _positive_int(flag: str) -> Any:
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag} must be an integer, got {text!r}") from None
-        if v < 1:
-            raise argparse.ArgumentTypeError(f"{flag} must be >= 1, got {text!r}")
-        return v
-
-    return parse
 
 
 def _nonneg_float(flag: str) -> Any:
@@ -308,12 +299,11 @@ def _cmd_tune(args: argparse.Namespace) -> int:
 
 # -- registration ---------------------------------------------------------------------
 def _add_common(p: argparse.ArgumentParser, days: float, replications: int) -> None:
-    from g60rail.cli import _positive_days, _seed
 
     p.add_argument("scenario", help="packaged scenario name or path to a .toml file")
     p.add_argument(
         "--replications",
-        type=_positive_int("--replications"),
+        type=int_at_least("--replications", 1),
         default=replications,
         help=f"replications per configuration ({replications})",
     )
@@ -329,7 +319,7 @@ def _add_common(p: argparse.ArgumentParser, days: float, replications: int) -> N
     p.add_argument("--seed", type=_seed, default=0, help="root random seed (0)")
     p.add_argument(
         "--workers",
-        type=_positive_int("--workers"),
+        type=int_at_least("--workers", 1),
         default=None,
         help="local worker processes, or Dask LocalCluster workers with --dask (all cores)",
     )
@@ -402,7 +392,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="cost (default), min:KPI or max:KPI",
     )
     tu.add_argument(
-        "--trials", type=_positive_int("--trials"), default=30, help="total trials (30)"
+        "--trials", type=int_at_least("--trials", 1), default=30, help="total trials (30)"
     )
     tu.add_argument("--study-name", default=None, help="Optuna study name (derived)")
     tu.set_defaults(func=_cmd_tune)

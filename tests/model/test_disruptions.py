@@ -3,19 +3,14 @@ and the counterfactual cost with common random numbers."""
 
 from __future__ import annotations
 
-import simpy
 from pytest import approx
 
 import g60rail as g6
 from g60rail.impact import disruption_cost
-from g60rail.model.border import BorderPort
 from g60rail.model.disruptions import after_windows
-from g60rail.model.trains import Train
-from g60rail.random import Streams
 from g60rail.report import freight_kpis
-from g60rail.scenario.schema import BorderSpec
 from tests.conftest import freight_baseline, tiny
-from tests.model.test_border import make_box
+from tests.model.test_border import clear, make_box, make_port
 from tests.model.test_timeline import box, run_world
 
 
@@ -51,49 +46,20 @@ def test_line_closure_holds_the_train_until_it_can_run_through() -> None:
     assert k["freight.teu_delivered"] == 2
 
 
-def port_with(closed=None, customs_down=None) -> tuple[BorderPort, simpy.Environment]:
-    env = simpy.Environment()
-    spec = BorderSpec(
-        place="m",
-        officers=1,
-        declaration_h=0.5,
-        scan_h=0.1,
-        technical_h=1.0,
-        inspection_h=3.0,
-        inspect_share_exit=0.0,
-        inspect_share_entry=0.0,
-    )
-    return BorderPort(env, spec, "CN", Streams(0), 0.0, closed, customs_down), env
-
-
-def clear_at(port: BorderPort, env: simpy.Environment, arrive_h: float) -> float:
-    train = Train(0, "s", 100, 0.0)
-    for i in range(3):
-        train.add(make_box(i))
-    done = {}
-
-    def run():
-        yield env.timeout(arrive_h)
-        yield from port.clear(train, exit_=True)
-        done["t"] = env.now
-
-    env.process(run())
-    env.run(until=100)
-    return done["t"]
-
-
 def test_closed_border_does_nothing_until_it_reopens() -> None:
     # closed 0.5-5.0; train of 3 boxes (6 TEU) arrives at 1.0: everything starts at 5.0,
     # one officer 3 x 0.5 h: cleared 6.5
-    port, env = port_with(closed=[(0.5, 5.0)])
-    assert clear_at(port, env, 1.0) == approx(6.5)
+    port, env = make_port(closed=[(0.5, 5.0)])
+    _, t = clear(port, env, [make_box(i) for i in range(3)], arrive_h=1.0)
+    assert t == approx(6.5)
     assert port.closure_delay_teu_h == approx(6 * 4.0)
 
 
 def test_customs_outage_stops_declarations_only() -> None:
     # system down 0-3: scan 1.0-1.1 and technical 1.0-2.0 go on; declarations 3.0-4.5
-    port, env = port_with(customs_down=[(0.0, 3.0)])
-    assert clear_at(port, env, 1.0) == approx(4.5)
+    port, env = make_port(customs_down=[(0.0, 3.0)])
+    _, t = clear(port, env, [make_box(i) for i in range(3)], arrive_h=1.0)
+    assert t == approx(4.5)
 
 
 def test_breakdown_availability_matches_renewal_theory() -> None:
