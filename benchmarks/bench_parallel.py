@@ -19,8 +19,8 @@ import time
 from typing import Any
 
 import g60rail as g6
-from g60rail.executors import DaskExecutor, Processes, Serial, Task
-from g60rail.experiment import replication_seeds
+from g60rail.experiment.executors import DaskExecutor, Processes, Serial, Task
+from g60rail.experiment.replications import replication_seeds
 
 
 def _timed(executor: Any, tasks: list[Task]) -> tuple[float, float, dict[str, dict]]:
@@ -31,7 +31,7 @@ def _timed(executor: Any, tasks: list[Task]) -> tuple[float, float, dict[str, di
             ex.start()
             if isinstance(ex, DaskExecutor):
                 ex.client.wait_for_workers(ex.workers)
-                ex.client.run(lambda: __import__("g60rail.simulation"))
+                ex.client.run(lambda: __import__("g60rail.model.run"))
         t1 = time.perf_counter()
         results = dict((t.key, k) for t, k in ex.run(tasks))
         t2 = time.perf_counter()

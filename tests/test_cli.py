@@ -23,13 +23,22 @@ def test_run_writes_kpis_tables_and_plots(tmp_path: Path, capsys) -> None:
     assert main(["run", "--days", "20", "--seed", "3", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "hub.dwell_h_mean" in printed and "freight.teu_created" in printed
-    for name in ("kpis.json", "manifest.json", "containers.csv", "trains.csv",
-                 "timeseries.csv", "border.csv", "teu_per_day.png", "yard_gate.png"):
+    for name in (
+        "kpis.json",
+        "manifest.json",
+        "containers.csv",
+        "trains.csv",
+        "timeseries.csv",
+        "border.csv",
+        "teu_per_day.png",
+        "yard_gate.png",
+    ):
         assert (out / name).stat().st_size > 0, name
     kpis = json.loads((out / "kpis.json").read_text())
-    assert kpis["freight.teu_created"] == kpis["freight.teu_delivered"] + kpis[
-        "freight.teu_in_system_end"
-    ]
+    assert (
+        kpis["freight.teu_created"]
+        == kpis["freight.teu_delivered"] + kpis["freight.teu_in_system_end"]
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["days"] == 20 and manifest["scenario"] == "baseline"
     assert (out / "teu_per_day.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -48,9 +57,10 @@ def test_set_overrides_a_field(tmp_path: Path) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     from g60rail import load_scenario
 
-    assert manifest["scenario_hash"] == load_scenario(
-        "baseline", overrides={"hub.reach_stackers": 1}
-    ).hash
+    assert (
+        manifest["scenario_hash"]
+        == load_scenario("baseline", overrides={"hub.reach_stackers": 1}).hash
+    )
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,10 @@ import pytest
 
 import g60rail as g6
 from g60rail.errors import ScenarioError
-from g60rail.executors import DaskExecutor, Processes, Serial, Task, resolve_executor
-from g60rail.experiment import expand_points, replicate, replication_seeds, sweep
-from g60rail.stats import independent_difference, paired_difference, t_interval
-from g60rail.tuning import parse_constraint, tune
+from g60rail.experiment.executors import DaskExecutor, Processes, Serial, Task, resolve_executor
+from g60rail.experiment.replications import expand_points, replicate, replication_seeds, sweep
+from g60rail.experiment.stats import independent_difference, paired_difference, t_interval
+from g60rail.experiment.tuning import parse_constraint, tune
 
 DAYS = 20
 

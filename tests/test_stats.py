@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import g60rail as g6
-from g60rail.stats import (
+from g60rail.experiment.stats import (
     STAT_COLUMNS,
     independent_difference,
     littles_law_gap,

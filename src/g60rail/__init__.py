@@ -14,10 +14,10 @@ True
 """
 
 from g60rail.errors import ScenarioError
+from g60rail.model.run import simulate
 from g60rail.result import Result
 from g60rail.scenario.io import load_scenario, packaged_scenarios
 from g60rail.scenario.schema import Scenario
-from g60rail.simulation import simulate
 
 __all__ = [
     "Result",
@@ -35,12 +35,8 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return importlib.import_module("g60rail.plot")
-    if name in {"replicate", "sweep"}:
+    if name in {"replicate", "sweep", "tune"}:
         from g60rail import experiment
 
         return getattr(experiment, name)
-    if name == "tune":
-        from g60rail.tuning import tune
-
-        return tune
     raise AttributeError(f"module 'g60rail' has no attribute {name!r}")

@@ -8,21 +8,47 @@ in the data).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from geopy.distance import geodesic
 
-from g60rail.scenario.schema import Leg, Place, Scenario
-
-__all__ = ["LegGeometry", "drayage_km", "geodesic_km", "leg_table"]
+__all__ = ["LegGeometry", "LegLike", "Located", "drayage_km", "geodesic_km", "leg_table"]
 
 
-def geodesic_km(a: Place, b: Place) -> float:
+class Located(Protocol):
+    """Anything with WGS84 coordinates in degrees (a scenario's place)."""
+
+    @property
+    def lat(self) -> float: ...
+
+    @property
+    def lon(self) -> float: ...
+
+
+class LegLike(Protocol):
+    """Anything that joins two place ids over a route length (a scenario's leg)."""
+
+    @property
+    def from_(self) -> str: ...
+
+    @property
+    def to(self) -> str: ...
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def km(self) -> float: ...
+
+
+def geodesic_km(a: Located, b: Located) -> float:
     """WGS84 geodesic distance between two places, km."""
     return float(geodesic((a.lat, a.lon), (b.lat, b.lon)).km)
 
 
-def drayage_km(origin: Place, hub: Place, detour_factor: float) -> float:
+def drayage_km(origin: Located, hub: Located, detour_factor: float) -> float:
     """Road km for trucking a container from a city to a terminal.
 
     The road distance is the geodesic times a detour factor (estimate: 1.3 for the
@@ -47,11 +73,23 @@ class LegGeometry:
         return self.km / self.geodesic_km if self.geodesic_km > 0 else float("inf")
 
 
-def leg_table(scenario: Scenario) -> list[LegGeometry]:
-    """Every leg of a scenario with its route and geodesic km."""
+def leg_table(places: Mapping[str, Located], legs: Iterable[LegLike]) -> list[LegGeometry]:
+    """Every leg with its route and geodesic km.
 
-    def one(leg: Leg) -> LegGeometry:
-        a, b = scenario.places[leg.from_], scenario.places[leg.to]
-        return LegGeometry(leg.from_, leg.to, leg.mode, leg.km, geodesic_km(a, b))
-
-    return [one(leg) for leg in scenario.legs]
+    Parameters
+    ----------
+    places
+        Place id -> coordinates (``scenario.places``).
+    legs
+        The legs (``scenario.legs``); their ends are ids in ``places``.
+    """
+    return [
+        LegGeometry(
+            leg.from_,
+            leg.to,
+            leg.mode,
+            leg.km,
+            geodesic_km(places[leg.from_], places[leg.to]),
+        )
+        for leg in legs
+    ]

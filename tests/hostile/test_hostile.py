@@ -30,6 +30,7 @@ from tests.hostile.make_corpus import CASES, CORPUS
 SRC = Path(__file__).resolve().parents[2] / "src"
 BY_NAME = {c.name: c for c in CASES}
 
+
 def _corpus_files() -> list[Path]:
     return sorted(CORPUS.glob("*.toml"))
 

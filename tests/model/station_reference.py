@@ -1,11 +1,11 @@
 """Per-passenger SimPy reference of the station model (tests and benchmark only).
 
 One SimPy process per passenger walks through the same stages as
-:mod:`g60rail.model.station`: arrival, the FIFO queue of its entrance's security lanes,
+:mod:`g60rail.model.station.simulate`: arrival, the FIFO queue of its entrance's security lanes,
 screening, the walk to the gates, then either "missed" (the gates closed) or the hall
 until the gates open and the FIFO queue of the train's gate group.
 
-It implements the lane semantics of :mod:`g60rail.model.station_kernel` literally, event by
+It implements the lane semantics of :mod:`g60rail.model.station.kernel` literally, event by
 event: lanes ``0 .. c-1`` are open while ``c`` lanes are staffed; a lane that closes
 finishes its passenger; whenever the head of a queue waits and an open lane is idle, the
 head starts on the lowest-numbered such lane.  Lane assignment runs after all other events
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from g60rail.model.station import day_passengers
-from g60rail.model.station_kernel import slot_start_h
+from g60rail.model.station.demand import day_passengers
+from g60rail.model.station.kernel import slot_start_h
 from g60rail.random import Streams
 from g60rail.scenario.station_spec import StationSpec
 

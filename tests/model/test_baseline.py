@@ -40,11 +40,19 @@ def test_conservation_and_kpi_names(run120: g6.Result) -> None:
     assert conserved(k)
     assert k["freight.teu_created"] > 10_000
     for name in (
-        "freight.teu_created", "freight.teu_delivered", "freight.teu_in_system_end",
-        "freight.trains_departed", "freight.train_fill_teu_mean", "hub.dwell_h_mean",
-        "hub.dwell_h_p95", "hub.yard_teu_max", "hub.reach_stacker_utilization",
-        "hub.gate_wait_h_mean", "border.mohan.clearance_h_mean",
-        "border.boten.clearance_h_mean", "transit.songjiang_vientiane.h_mean",
+        "freight.teu_created",
+        "freight.teu_delivered",
+        "freight.teu_in_system_end",
+        "freight.trains_departed",
+        "freight.train_fill_teu_mean",
+        "hub.dwell_h_mean",
+        "hub.dwell_h_p95",
+        "hub.yard_teu_max",
+        "hub.reach_stacker_utilization",
+        "hub.gate_wait_h_mean",
+        "border.mohan.clearance_h_mean",
+        "border.boten.clearance_h_mean",
+        "transit.songjiang_vientiane.h_mean",
     ):
         assert name in k and not math.isnan(k[name]), name
 
@@ -54,8 +62,15 @@ def test_container_table_matches_kpis_and_timestamps_are_ordered(run120: g6.Resu
     assert c["teu"].sum() == run120.kpis["freight.teu_created"]
     assert c.loc[c["t_delivered"].notna(), "teu"].sum() == run120.kpis["freight.teu_delivered"]
     rail = c[c["mode"] == "rail"]
-    seq = ["t_created", "t_gate_arrive", "t_gate_in", "t_loaded", "t_departed", "t_arrived",
-           "t_delivered"]
+    seq = [
+        "t_created",
+        "t_gate_arrive",
+        "t_gate_in",
+        "t_loaded",
+        "t_departed",
+        "t_arrived",
+        "t_delivered",
+    ]
     for a, b in itertools.pairwise(seq):
         both = rail[a].notna() & rail[b].notna()
         assert (rail.loc[both, a] <= rail.loc[both, b] + 1e-9).all(), (a, b)

@@ -32,8 +32,16 @@ def generate(demand: dict, days: float, seed: int = 1):
     trucks = []
     ids = iter(range(10**9))
     gen = DemandGenerator(
-        env, "s", sc.services["s"].demand, sc, streams.rng("d"), streams.rng("c"),
-        lambda d: 0.0, trucks.append, lambda: next(ids), 24.0 * days,
+        env,
+        "s",
+        sc.services["s"].demand,
+        sc,
+        streams.rng("d"),
+        streams.rng("c"),
+        lambda d: 0.0,
+        trucks.append,
+        lambda: next(ids),
+        24.0 * days,
     )
     env.process(gen.run())
     env.run(until=24.0 * days)
@@ -109,8 +117,12 @@ def test_bookings_per_departure_arrive_before_their_train() -> None:
                 "route": ["a", "b"],
                 "departures": ["Mon 10:00"],
                 "capacity_teu": 10,
-                "demand": {"teu_per_week": 70, "share_40ft": 0.5, "twin_20ft_share": 0.5,
-                           "booking_lead_h": 24.0},
+                "demand": {
+                    "teu_per_week": 70,
+                    "share_40ft": 0.5,
+                    "twin_20ft_share": 0.5,
+                    "booking_lead_h": 24.0,
+                },
             }
         }
     )
@@ -122,8 +134,17 @@ def test_bookings_per_departure_arrive_before_their_train() -> None:
 
     deps = departure_times(sc.services["s"], 0.0, 24.0 * 7 * 52)
     gen = DemandGenerator(
-        env, "s", sc.services["s"].demand, sc, streams.rng("d"), streams.rng("c"),
-        lambda d: 0.0, trucks.append, lambda: next(ids), 24.0 * 7 * 50, deps,
+        env,
+        "s",
+        sc.services["s"].demand,
+        sc,
+        streams.rng("d"),
+        streams.rng("c"),
+        lambda d: 0.0,
+        trucks.append,
+        lambda: next(ids),
+        24.0 * 7 * 50,
+        deps,
         streams.rng("lead"),
     )
     env.process(gen.run())
@@ -136,10 +157,26 @@ def test_bookings_per_departure_arrive_before_their_train() -> None:
 
 def test_bookings_per_departure_need_their_stream() -> None:
     sc = tiny(
-        services={"s": {"route": ["a", "b"], "departures": ["Mon 10:00"], "capacity_teu": 10,
-                        "demand": {"teu_per_week": 10, "booking_lead_h": 24.0}}}
+        services={
+            "s": {
+                "route": ["a", "b"],
+                "departures": ["Mon 10:00"],
+                "capacity_teu": 10,
+                "demand": {"teu_per_week": 10, "booking_lead_h": 24.0},
+            }
+        }
     )
     with pytest.raises(ValueError, match="lead_rng"):
-        DemandGenerator(simpy.Environment(), "s", sc.services["s"].demand, sc,
-                        Streams(0).rng("d"), Streams(0).rng("c"), lambda d: 0.0,
-                        lambda b: None, lambda: 0, 100.0, [10.0])
+        DemandGenerator(
+            simpy.Environment(),
+            "s",
+            sc.services["s"].demand,
+            sc,
+            Streams(0).rng("d"),
+            Streams(0).rng("c"),
+            lambda d: 0.0,
+            lambda b: None,
+            lambda: 0,
+            100.0,
+            [10.0],
+        )

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pytest import approx
 
 import g60rail as g6
-from g60rail.impact import disruption_cost
+from g60rail.experiment.impact import disruption_cost
 from g60rail.model.disruptions import after_windows
-from g60rail.report import freight_kpis
+from g60rail.model.report import freight_kpis
 from tests.conftest import freight_baseline, tiny
 from tests.model.test_border import clear, make_box, make_port
 from tests.model.test_timeline import box, run_world

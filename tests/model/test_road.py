@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from g60rail.model.road import driving_time_h
+from g60rail.model.run import simulate
 from g60rail.scenario.io import load_scenario
-from g60rail.simulation import simulate
 
 
 @pytest.mark.parametrize(

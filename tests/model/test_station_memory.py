@@ -8,7 +8,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from g60rail.model.station import StationRun, WaitHistogram, simulate_station
+from g60rail.model.station import StationRun, simulate_station
+from g60rail.model.station.records import WaitHistogram
 from g60rail.random import Streams
 from g60rail.scenario.station_spec import StationSpec
 from tests.model.station_reference import small_station

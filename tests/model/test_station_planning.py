@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from g60rail.model.station import simulate_station
-from g60rail.model.station_planning import LanePlan, plan_security_lanes
+from g60rail.model.station.planning import LanePlan, plan_security_lanes
 from g60rail.random import Streams
 from g60rail.scenario.station_spec import StationSpec
 from tests.model.station_reference import small_station

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from g60rail.model.station import SecurityBank, simulate_station
+from g60rail.model.station import simulate_station
+from g60rail.model.station.records import SecurityBank
 from g60rail.random import Streams
 from g60rail.scenario.station_spec import StationSpec
 from tests.model.station_reference import reference_day, reference_station, small_station

@@ -12,7 +12,7 @@ import copy
 from pytest import approx
 
 from g60rail.model.cargo import Container, Hop
-from g60rail.report import freight_kpis
+from g60rail.model.report import freight_kpis
 from tests.conftest import TINY, tiny
 from tests.model.test_timeline import NOT_SELECTED, run_world
 
@@ -29,8 +29,9 @@ def scenario():
         "s": {"route": ["a", "b"], "departures": ["Mon 10:00"], "capacity_teu": 10},
         "u": {"route": ["b", "c"], "departures": ["Mon 20:00"], "capacity_teu": 10},
     }
-    onward = [{"from": "b", "to": "d", "mode": "road", "km": 100, "speed_kmh": 50,
-               "transfer_h": 3.0}]
+    onward = [
+        {"from": "b", "to": "d", "mode": "road", "km": 100, "speed_kmh": 50, "transfer_h": 3.0}
+    ]
     return tiny(places=places, legs=legs, services=services, onward=onward)
 
 

@@ -12,9 +12,9 @@ import simpy
 from pytest import approx
 
 from g60rail.model.cargo import Container, Hop
+from g60rail.model.report import freight_kpis
 from g60rail.model.world import World
 from g60rail.random import Streams
-from g60rail.report import freight_kpis
 from tests.conftest import tiny
 
 NOT_SELECTED = (1.0, 1.0, 1.0, 1.0)  # uniforms that never trigger inspection
@@ -62,7 +62,7 @@ def test_hand_worked_timeline_hub_train_terminal() -> None:
     # box 3 (arrives 17.7) gate 17.8-17.9 move 17.9-18.0
     assert (b1.t_delivered, b2.t_delivered, b3.t_delivered) == approx((17.8, 17.9, 18.0))
 
-    (row,) = world.train_rows
+    (row,) = world.trains.rows
     _tid, service, origin, dest, t_planned, t_placed, t_dep, t_arr, teu, n = row
     assert (service, origin, dest, teu, n) == ("s", "a", "b", 4, 3)
     assert (t_planned, t_placed, t_dep, t_arr) == approx((10.0, 6.0, 10.0, 12.7))
@@ -87,7 +87,7 @@ def test_hand_worked_timeline_hub_train_terminal() -> None:
 def test_box_too_late_for_the_train_waits_a_week() -> None:
     late = box(0, 2, 9.95)  # gate 9.95-10.05: after the 10:00 departure
     world = run_world(tiny(), [(9.95, "a", [late])], horizon_h=24.0 * 8)
-    trains = sorted(world.train_rows)
+    trains = sorted(world.trains.rows)
     assert [r[8] for r in trains] == [0, 2]  # first train leaves empty, next week's takes it
     assert late.t_departed == approx(168.0 + 10.0)
 
@@ -102,7 +102,7 @@ def test_busy_track_delays_placement_and_the_late_train_loads_what_was_waiting()
     )
     b_s, b_t = box(0, 2, 1.0, "s"), box(1, 2, 1.0, "t")
     world = run_world(sc, [(1.0, "a", [b_s]), (2.0, "a", [b_t])], horizon_h=48.0)
-    rows = {r[1]: r for r in world.train_rows}
+    rows = {r[1]: r for r in world.trains.rows}
     # s is placed first (6.0) and leaves at 10.0; t gets the track at 10.0, shunts to
     # 10.5, loads its waiting box 10.5-10.6 and leaves then
     assert rows["s"][5:7] == approx((6.0, 10.0))
@@ -122,7 +122,7 @@ def test_line_paths_space_trains_by_the_headway() -> None:
         },
     )
     world = run_world(sc, [], horizon_h=48.0)
-    rows = {r[1]: r for r in world.train_rows}
+    rows = {r[1]: r for r in world.trains.rows}
     assert (rows["s"][6], rows["s"][7]) == approx((10.0, 12.0))
     assert (rows["t"][6], rows["t"][7]) == approx((10.5, 18.0))
     line = world.lines["a", "b"]

@@ -35,7 +35,7 @@ def departures(policy: dict, bookings: list[float], horizon_h: float = 30.0) -> 
     sc = siding_scenario(**policy)
     feed = [(t, "x", [box(i, 2, t, "v", ("x", "y"))]) for i, t in enumerate(bookings)]
     world = run_world(sc, feed, horizon_h)
-    return [(r[6], r[8]) for r in sorted(world.train_rows)]
+    return [(r[6], r[8]) for r in sorted(world.trains.rows)]
 
 
 def test_scheduled_leaves_on_time_with_what_is_there() -> None:

@@ -137,14 +137,15 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
 
 def test_route_km_is_longer_than_the_geodesic() -> None:
     # rail and road routes are never shorter than the great circle between their ends
-    for leg in leg_table(g6.load_scenario("baseline")):
+    base = g6.load_scenario("baseline")
+    for leg in leg_table(base.places, base.legs):
         assert leg.km >= leg.geodesic_km, leg
-    sj_km = next(g for g in leg_table(g6.load_scenario("baseline")) if g.to == "kunming")
+    sj_km = next(g for g in leg_table(base.places, base.legs) if g.to == "kunming")
     assert 1850 < sj_km.geodesic_km < 2000  # Shanghai-Kunming great circle ~1,920 km
 
 
 def test_costs_section_gives_life_cycle_unit_costs() -> None:
-    from g60rail.tuning import DEFAULT_COSTS, scenario_costs
+    from g60rail.experiment.tuning import DEFAULT_COSTS, scenario_costs
 
     sc = g6.load_scenario("baseline")
     per_unit = sc.costs.per_unit()

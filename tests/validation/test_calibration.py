@@ -6,7 +6,7 @@ Songjiang -> Kunming ≈ 82 h (en.people.cn 2023-10-08), Kunming -> Vientiane 26
 EN 2024-03-20), Songjiang -> Vientiane door to door ≈ 5–6 days, G60 train 39–50 TEU
 (People's Daily 2023-11-10; Xinhua 2021-12-08), Songjiang HSR station ≈ 68,500 passengers
 and 190 departures a day (Shine 2024-06, 2024-12-26).  The table itself is built by
-:func:`g60rail.calibration.calibration_table`.
+:func:`g60rail.experiment.calibration.calibration_table`.
 
 Door to door is reported, not asserted: the baseline's G60 runs twice a week and boxes
 wait in the Songjiang yard for it, which puts the simulated mean above the 5–6 days the
@@ -20,7 +20,7 @@ import math
 import pytest
 
 import g60rail as g6
-from g60rail.calibration import TARGETS, calibration_table, format_calibration
+from g60rail.experiment.calibration import TARGETS, calibration_table, format_calibration
 from g60rail.result import Result
 
 ASSERTED = {

@@ -16,7 +16,7 @@ M/M/c FIFO queue and a train's clearance minus its own declaration time is its w
 
 Station (model/station.py).  The security lanes of one entrance, staffed with c lanes in
 every hour, with Poisson arrivals and exponential screening, through the station's own
-:class:`~g60rail.model.station.SecurityBank`.
+:class:`~g60rail.model.station.records.SecurityBank`.
 
 Tolerance.  Estimates are batch means (30 batches after a warm-up of 10 % of the run).
 The queue forgets its start within roughly 1 / (c μ (1 - √ρ)²) hours, about
@@ -168,17 +168,14 @@ SCREEN_S = 10.5  # mean screening time [s] (baseline station, corridor-facts "se
 
 
 def _security_bank(lanes: int):
-    station = pytest.importorskip("g60rail.model.station")
-    if not hasattr(station, "simulate_station") or not hasattr(station, "SecurityBank"):
-        pytest.skip("g60rail.model.station has no simulate_station/SecurityBank yet")
+    from g60rail.model.station.records import SecurityBank
     from g60rail.scenario.station_spec import Entrance
 
     base = g6.load_scenario("baseline").station
-    if base is None:
-        pytest.skip("the baseline has no station section")
+    assert base is not None, "the baseline has a station"
     entrance = Entrance(name="one", share=1.0, security_lanes_per_hour=[lanes] * 24)
     spec = base.model_copy(update={"entrances": (entrance,)})
-    return station.SecurityBank(spec, 0.0)
+    return SecurityBank(spec, 0.0)
 
 
 @pytest.mark.parametrize(("rho", "size"), [(0.5, 10_000), (0.8, 20_000), (0.95, 100_000)])

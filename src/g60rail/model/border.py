@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 from g60rail.model.disruptions import after_windows
-from g60rail.probes import Tally
+from g60rail.model.probes import Tally
 from g60rail.random import Sampler, Streams
 
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 import simpy
 
+from g60rail.model.probes import LevelProbe, Tally
 from g60rail.model.servers import Servers
-from g60rail.probes import LevelProbe, Tally
 from g60rail.random import Gamma, Sampler, Streams, as_distribution
 
 if TYPE_CHECKING:

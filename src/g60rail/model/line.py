@@ -13,7 +13,7 @@ from collections.abc import Generator
 import simpy
 
 from g60rail.model.disruptions import after_windows
-from g60rail.probes import Tally
+from g60rail.model.probes import Tally
 from g60rail.random import Sampler
 
 __all__ = ["LineSection"]

@@ -18,8 +18,8 @@ import simpy
 
 from g60rail.errors import ScenarioError
 from g60rail.model.cargo import Container
-from g60rail.probes import Tally
-from g60rail.random import Sampler, as_distribution
+from g60rail.model.probes import Tally
+from g60rail.random import Sampler
 from g60rail.scenario.schema import Scenario
 
 __all__ = ["Road", "driving_time_h"]
@@ -80,7 +80,7 @@ class Road:
         hours = {}
         for leg in scenario.legs:
             if leg.mode == "road":
-                h = leg.km / leg.speed_kmh if leg.speed_kmh else as_distribution(leg.running_h).mean
+                h = leg.mean_running_h
                 hours[leg.from_, leg.to] = hours[leg.to, leg.from_] = h
         self.drive_h_between: list[float] = []
         self.crossing: list[bool] = []

@@ -20,18 +20,37 @@ where boxes end their rail hop they are unloaded.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING
 
 import simpy
 
-from g60rail.model.hub import TRAIN_WORK, ReachStackers, ServiceQueue
+from g60rail.model.hub import TRAIN_WORK, Hub, ReachStackers, ServiceQueue
 
 if TYPE_CHECKING:
+    from g60rail.model.border import BorderPort
     from g60rail.model.cargo import Container
-    from g60rail.scenario.schema import ServiceSpec
+    from g60rail.model.line import LineSection
+    from g60rail.model.probes import DailyCounter
+    from g60rail.model.terminal import Terminal
+    from g60rail.scenario.schema import Scenario, ServiceSpec
 
-__all__ = ["OriginLoading", "Train", "departure_times"]
+__all__ = ["TRAIN_COLUMNS", "OriginLoading", "Train", "TrainRuns", "departure_times"]
+
+TRAIN_COLUMNS = (
+    "tid",
+    "service",
+    "origin",
+    "destination",
+    "t_planned",
+    "t_placed",
+    "t_departed",
+    "t_arrived",
+    "teu",
+    "boxes",
+)
+"""Columns of a train's record (:attr:`TrainRuns.rows`), one row per train that arrived."""
 
 
 class Train:
@@ -244,3 +263,185 @@ class OriginLoading:
                 self.limit = len(self.queue.boxes)
                 yield self._idle_event() | self.full
         self._fire(self.stop)
+
+
+class TrainRuns:
+    """Every train of the scenario's services, from placement at the origin to arrival.
+
+    A train is placed on a loading track of its origin hub ``load_window_h`` before its
+    time (or at a siding where the origin has no terminal), loaded under its service's
+    dispatch policy (:class:`OriginLoading`), then runs its route section by section: at a
+    border port it waits for clearance and picks up released boxes, at a terminal where
+    boxes end their rail hop it takes a track and is unloaded, at other stops it dwells
+    ``stop_h``.
+
+    Parameters
+    ----------
+    env
+        The SimPy environment.
+    scenario
+        Services, places (their countries decide exit or entry at a port).
+    hubs, terminals, ports
+        The parts by place id.
+    lines
+        The line sections by ``(from, to)`` in the direction of travel.
+    siding
+        The queue of boxes waiting for a service at a place without a terminal.
+    daily
+        Daily counters (``teu_departed.<service>``, ``trains_departed``).
+    arrived, delivered
+        Called for a box that ends its trip at a place without a terminal.
+    week0_h, horizon_h
+        Hours from Monday 00:00 to simulation time 0; run length, hours.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        hubs: dict[str, Hub],
+        terminals: dict[str, Terminal],
+        ports: dict[str, BorderPort],
+        lines: dict[tuple[str, str], LineSection],
+        siding: Callable[[str, str], ServiceQueue],
+        daily: DailyCounter,
+        arrived: Callable[[Container], None],
+        delivered: Callable[[Container], None],
+        week0_h: float,
+        horizon_h: float,
+    ) -> None:
+        self.env = env
+        self.scenario = scenario
+        self.hubs = hubs
+        self.terminals = terminals
+        self.ports = ports
+        self.lines = lines
+        self.siding = siding
+        self.daily = daily
+        self.arrived = arrived
+        self.delivered = delivered
+        self.week0_h = week0_h
+        self.horizon_h = horizon_h
+        self.rows: list[tuple] = []
+        """One record per arrived train, in the order of :data:`TRAIN_COLUMNS`."""
+        self.departures: list[tuple[str, int]] = []
+        """(service, TEU on board) per departure."""
+        self._tids = itertools.count()
+
+    def start(self) -> None:
+        """Register every service's timetable with the environment."""
+        for sid, spec in self.scenario.services.items():
+            self.env.process(self.timetable(sid, spec))
+
+    def timetable(self, sid: str, spec: ServiceSpec) -> Generator:
+        """SimPy process: place every timetabled train of a service on its track."""
+        hub = self.hubs.get(spec.route[0])
+        window = hub.spec.load_window_h if hub is not None else 0.0
+        for t in departure_times(spec, self.week0_h, self.horizon_h):
+            t_place = max(0.0, t - window)
+            if t_place > self.env.now:
+                yield self.env.timeout(t_place - self.env.now)
+            self.env.process(self._run(sid, spec, t, hub))
+
+    def _run(self, sid: str, spec: ServiceSpec, t_planned: float, hub: Hub | None) -> Generator:
+        env = self.env
+        train = Train(next(self._tids), sid, spec.capacity_teu, t_planned)
+        if hub is not None:
+            t_req = env.now
+            with hub.tracks.tracks.request() as track:
+                yield track
+                train.t_placed = env.now
+                hub.tracks.wait_h.add(env.now - t_req)
+                late = env.now > t_planned - hub.spec.load_window_h + 1e-9
+                shunt = hub.shunt_h()
+                if shunt > 0:
+                    yield env.timeout(shunt)
+
+                def loaded(box: Container, hub: Hub = hub) -> None:
+                    hub.yard.remove(box, by_train=True)
+                    if math.isnan(box.t_loaded):
+                        box.t_loaded = env.now
+
+                yield from OriginLoading(
+                    env, train, spec, hub.queue(sid), hub.stackers, loaded, finish_waiting=late
+                ).run()
+                hub.tracks.busy_h += env.now - train.t_placed
+        else:
+            train.t_placed = env.now
+
+            def loaded_at_siding(box: Container) -> None:
+                if math.isnan(box.t_loaded):
+                    box.t_loaded = env.now
+
+            yield from OriginLoading(
+                env, train, spec, self.siding(spec.route[0], sid), None, loaded_at_siding
+            ).run()
+        self._depart(train)
+        route = spec.route
+        for i in range(1, len(route)):
+            yield from self.lines[route[i - 1], route[i]].traverse(train.teu)
+            yield from self._call(train, spec, i)
+        train.t_arrived = env.now
+        self.rows.append(
+            (
+                train.tid,
+                sid,
+                route[0],
+                route[-1],
+                train.t_planned,
+                train.t_placed,
+                train.t_departed,
+                train.t_arrived,
+                train.teu_departed,
+                train.boxes_departed,
+            )
+        )
+
+    def _depart(self, train: Train) -> None:
+        now = self.env.now
+        train.t_departed = now
+        train.teu_departed = train.teu
+        train.boxes_departed = len(train.boxes)
+        for b in train.boxes:
+            if math.isnan(b.t_departed):
+                b.t_departed = now
+        self.departures.append((train.service, train.teu))
+        self.daily.add(now, f"teu_departed.{train.service}", train.teu)
+        self.daily.add(now, "trains_departed", 1)
+
+    def _call(self, train: Train, spec: ServiceSpec, i: int) -> Generator:
+        """The train arrives at stop ``i`` of its route."""
+        env = self.env
+        route = spec.route
+        place = route[i]
+        last = i == len(route) - 1
+        port = self.ports.get(place)
+        if port is not None:
+            leaving = not last and self.scenario.places[route[i + 1]].country != port.country
+            yield from port.clear(train, exit_=leaving)
+            port.pick_up(train, set(route[i + 1 :]))
+        ending = [b for b in train.boxes if b.current.to == place]
+        if ending:
+            term = self.terminals.get(place)
+            if term is not None:
+                hub = term.hub
+                with hub.tracks.tracks.request() as track:
+                    t_req = env.now
+                    yield track
+                    t_on = env.now
+                    hub.tracks.wait_h.add(t_on - t_req)
+                    shunt = hub.shunt_h()
+                    if shunt > 0:
+                        yield env.timeout(shunt)
+                    yield from term.unload(train, ending)
+                    hub.tracks.busy_h += env.now - t_on
+            else:
+                train.remove(ending)
+                for b in ending:
+                    b.hop += 1
+                    b.t_arrived = b.t_delivered = env.now
+                    self.arrived(b)
+                    self.delivered(b)
+        dwell = spec.stop_h.get(place, 0.0)
+        if not last and dwell > 0:
+            yield env.timeout(dwell)

@@ -3,13 +3,12 @@ demand and the road, wired together as SimPy processes.
 
 :class:`World` owns the bookkeeping every part reports to (containers in the system,
 TEU created and delivered, train and container records); it computes no statistics
-itself (see :mod:`g60rail.report`).
+itself (see :mod:`g60rail.model.report`).
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Generator
 
 import simpy
@@ -21,14 +20,14 @@ from g60rail.model.demand import Booking, DemandGenerator
 from g60rail.model.disruptions import EquipmentFailures, closure_windows
 from g60rail.model.hub import Hub, ServiceQueue
 from g60rail.model.line import LineSection
+from g60rail.model.probes import DailyCounter, Tally
 from g60rail.model.road import Road
 from g60rail.model.terminal import OnwardLeg, Terminal
-from g60rail.model.trains import OriginLoading, Train, departure_times
-from g60rail.probes import DailyCounter, Tally
+from g60rail.model.trains import TrainRuns, departure_times
 from g60rail.random import Exponential, Sampler, Streams
-from g60rail.scenario.schema import Scenario, ServiceSpec
+from g60rail.scenario.schema import Scenario
 
-__all__ = ["CONTAINER_COLUMNS", "TRAIN_COLUMNS", "World"]
+__all__ = ["CONTAINER_COLUMNS", "World"]
 
 CONTAINER_COLUMNS = (
     "cid",
@@ -47,19 +46,6 @@ that trucks leaving before the end for a later train are simulated."""
 
 _POOLS = {"reach_stackers": ("stackers", "pool"), "gate_lanes": ("gate", "lanes")}
 """Where each kind of breakdown equipment sits in a :class:`Hub`: (part, servers)."""
-
-TRAIN_COLUMNS = (
-    "tid",
-    "service",
-    "origin",
-    "destination",
-    "t_planned",
-    "t_placed",
-    "t_departed",
-    "t_arrived",
-    "teu",
-    "boxes",
-)
 
 
 class World:
@@ -128,17 +114,12 @@ class World:
             if leg.mode == "road":
                 continue
             for a, b in ((leg.from_, leg.to), (leg.to, leg.from_)):
-                run: Sampler | float
-                if leg.speed_kmh is not None:
-                    run = streams.sampler(f"leg.{a}-{b}", leg.km / leg.speed_kmh)
-                else:
-                    run = streams.sampler(f"leg.{a}-{b}", leg.running_h)
                 self.lines[a, b] = LineSection(
                     env,
                     a,
                     b,
                     leg.km,
-                    run,
+                    streams.sampler(f"leg.{a}-{b}", leg.running_time),
                     leg.paths_per_day,
                     closure_windows(closures, "line", (a, b), start),
                 )
@@ -173,13 +154,10 @@ class World:
         self.teu_delivered = 0
         self.daily = DailyCounter(horizon_h)
         self.container_rows: list[tuple] = []
-        self.train_rows: list[tuple] = []
-        self.departures: list[tuple[str, int]] = []  # (service, TEU on board) per departure
         self.transit_h: dict[tuple[str, str, str], Tally] = {}
         self.door_h: dict[tuple[str, str, str], Tally] = {}
         self._cids = itertools.count()
         self._drayage: dict[tuple[str, str], float] = {}
-        self._tids = itertools.count()
 
         self.demands = [
             DemandGenerator(
@@ -199,6 +177,20 @@ class World:
             for sid, spec in scenario.services.items()
             if spec.demand is not None
         ]
+        self.trains = TrainRuns(
+            env,
+            scenario,
+            self.hubs,
+            self.terminals,
+            self.ports,
+            self.lines,
+            self.siding,
+            self.daily,
+            self._arrived,
+            self._delivered,
+            self.week0_h,
+            horizon_h,
+        )
 
     # -- building helpers ---------------------------------------------------------------
     def _dwell_sampler(self, service: str) -> Callable[[str], float]:
@@ -241,8 +233,7 @@ class World:
             f.start()
         for d in self.demands:
             self.env.process(d.run())
-        for sid, spec in self.scenario.services.items():
-            self.env.process(self._timetable(sid, spec))
+        self.trains.start()
 
     def run(self) -> None:
         """Start the processes and run to the horizon; close the time-weighted probes."""
@@ -332,121 +323,6 @@ class World:
             box.held,
             *(getattr(box, m) for m in MILESTONES),
         )
-
-    # -- trains -------------------------------------------------------------------------
-    def _timetable(self, sid: str, spec: ServiceSpec) -> Generator:
-        hub = self.hubs.get(spec.route[0])
-        window = hub.spec.load_window_h if hub is not None else 0.0
-        for t in departure_times(spec, self.week0_h, self.horizon_h):
-            t_place = max(0.0, t - window)
-            if t_place > self.env.now:
-                yield self.env.timeout(t_place - self.env.now)
-            self.env.process(self._run_train(sid, spec, t, hub))
-
-    def _run_train(
-        self, sid: str, spec: ServiceSpec, t_planned: float, hub: Hub | None
-    ) -> Generator:
-        env = self.env
-        train = Train(next(self._tids), sid, spec.capacity_teu, t_planned)
-        if hub is not None:
-            t_req = env.now
-            with hub.tracks.tracks.request() as track:
-                yield track
-                train.t_placed = env.now
-                hub.tracks.wait_h.add(env.now - t_req)
-                late = env.now > t_planned - hub.spec.load_window_h + 1e-9
-                shunt = hub.shunt_h()
-                if shunt > 0:
-                    yield env.timeout(shunt)
-
-                def loaded(box: Container, hub: Hub = hub) -> None:
-                    hub.yard.remove(box, by_train=True)
-                    if math.isnan(box.t_loaded):
-                        box.t_loaded = env.now
-
-                yield from OriginLoading(
-                    env, train, spec, hub.queue(sid), hub.stackers, loaded, finish_waiting=late
-                ).run()
-                hub.tracks.busy_h += env.now - train.t_placed
-        else:
-            train.t_placed = env.now
-
-            def loaded_at_siding(box: Container) -> None:
-                if math.isnan(box.t_loaded):
-                    box.t_loaded = env.now
-
-            yield from OriginLoading(
-                env, train, spec, self.siding(spec.route[0], sid), None, loaded_at_siding
-            ).run()
-        self._depart(train)
-        route = spec.route
-        for i in range(1, len(route)):
-            yield from self.lines[route[i - 1], route[i]].traverse(train.teu)
-            yield from self._call(train, spec, i)
-        train.t_arrived = env.now
-        self.train_rows.append(
-            (
-                train.tid,
-                sid,
-                route[0],
-                route[-1],
-                train.t_planned,
-                train.t_placed,
-                train.t_departed,
-                train.t_arrived,
-                train.teu_departed,
-                train.boxes_departed,
-            )
-        )
-
-    def _depart(self, train: Train) -> None:
-        now = self.env.now
-        train.t_departed = now
-        train.teu_departed = train.teu
-        train.boxes_departed = len(train.boxes)
-        for b in train.boxes:
-            if math.isnan(b.t_departed):
-                b.t_departed = now
-        self.departures.append((train.service, train.teu))
-        self.daily.add(now, f"teu_departed.{train.service}", train.teu)
-        self.daily.add(now, "trains_departed", 1)
-
-    def _call(self, train: Train, spec: ServiceSpec, i: int) -> Generator:
-        """The train arrives at stop ``i`` of its route."""
-        env = self.env
-        route = spec.route
-        place = route[i]
-        last = i == len(route) - 1
-        port = self.ports.get(place)
-        if port is not None:
-            leaving = not last and self.scenario.places[route[i + 1]].country != port.country
-            yield from port.clear(train, exit_=leaving)
-            port.pick_up(train, set(route[i + 1 :]))
-        ending = [b for b in train.boxes if b.current.to == place]
-        if ending:
-            term = self.terminals.get(place)
-            if term is not None:
-                hub = term.hub
-                with hub.tracks.tracks.request() as track:
-                    t_req = env.now
-                    yield track
-                    t_on = env.now
-                    hub.tracks.wait_h.add(t_on - t_req)
-                    shunt = hub.shunt_h()
-                    if shunt > 0:
-                        yield env.timeout(shunt)
-                    yield from term.unload(train, ending)
-                    hub.tracks.busy_h += env.now - t_on
-            else:
-                train.remove(ending)
-                for b in ending:
-                    b.hop += 1
-                    b.t_arrived = b.t_delivered = env.now
-                    self._arrived(b)
-                    self._delivered(b)
-        dwell = spec.stop_h.get(place, 0.0)
-        if not last and dwell > 0:
-            yield env.timeout(dwell)
 
     # -- end of run ---------------------------------------------------------------------
     def teu_in_system(self) -> int:

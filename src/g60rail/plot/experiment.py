@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from g60rail.stats import STAT_COLUMNS
+from g60rail.kpi import STAT_COLUMNS, parse_constraint
 
 __all__ = ["sweep_chart", "tuning_chart"]
 
@@ -81,8 +81,6 @@ def sweep_chart(summary_df: pd.DataFrame, kpi: str, param: str, ax: Axes | None 
 
 
 def _constraint_bound(texts: Sequence[str], kpi: str) -> tuple[str, float] | None:
-    from g60rail.tuning import parse_constraint
-
     for text in texts:
         c = parse_constraint(text)
         if c.kpi == kpi:
@@ -114,8 +112,6 @@ def tuning_chart(
     constraints = list(trials_df.attrs.get("constraints", []))
     if kpi is None:
         if constraints:
-            from g60rail.tuning import parse_constraint
-
             kpi = parse_constraint(constraints[0]).kpi
         else:
             params = set(trials_df.attrs.get("params", []))

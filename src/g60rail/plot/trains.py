@@ -18,7 +18,6 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from g60rail.plot.freight import _axes, _date_axis, _no_data, _tables, service_style
-from g60rail.random import as_distribution
 from g60rail.scenario.schema import Scenario
 
 __all__ = ["default_route", "route_km", "train_graph"]
@@ -48,10 +47,7 @@ def route_km(scenario: Scenario, route: Sequence[str]) -> dict[str, float]:
 
 
 def _nominal_h(scenario: Scenario, a: str, b: str) -> float:
-    leg = _leg(scenario, a, b)
-    if leg.speed_kmh is not None:
-        return leg.km / leg.speed_kmh
-    return float(as_distribution(leg.running_h).mean)
+    return float(_leg(scenario, a, b).mean_running_h)
 
 
 def _train_path(

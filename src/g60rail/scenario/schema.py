@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from g60rail.errors import FieldValueError, ScenarioError
-from g60rail.random import DistSpec
+from g60rail.random import DistSpec, as_distribution
 from g60rail.scenario.base import FrozenModel
 from g60rail.scenario.disruption_spec import DisruptionsSpec
 from g60rail.scenario.routes import plan_itinerary
@@ -148,6 +148,19 @@ class Leg(FrozenModel):
     def key(self) -> frozenset[str]:
         """The unordered pair of place ids this leg joins."""
         return frozenset((self.from_, self.to))
+
+    @property
+    def running_time(self) -> DistSpec:
+        """The running time over the leg, hours: ``km / speed_kmh`` or ``running_h``."""
+        if self.speed_kmh is not None:
+            return self.km / self.speed_kmh
+        assert self.running_h is not None  # one of the two, checked at validation
+        return self.running_h
+
+    @property
+    def mean_running_h(self) -> float:
+        """Mean running time over the leg, hours."""
+        return float(as_distribution(self.running_time).mean)
 
 
 class OpeningHours(FrozenModel):
@@ -283,9 +296,7 @@ class ServiceSpec(FrozenModel):
     @model_validator(mode="after")
     def _policy(self) -> ServiceSpec:
         if len(set(self.route)) != len(self.route):
-            raise FieldValueError(
-                "a route visits each place once", field="route", value=self.route
-            )
+            raise FieldValueError("a route visits each place once", field="route", value=self.route)
         if self.policy == "hybrid" and self.min_fill_teu > self.capacity_teu:
             raise FieldValueError(
                 f"min_fill_teu exceeds capacity_teu ({self.capacity_teu})",

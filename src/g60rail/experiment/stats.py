@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from g60rail.kpi import STAT_COLUMNS
+
 __all__ = [
     "STAT_COLUMNS",
     "Interval",
@@ -41,9 +43,6 @@ __all__ = [
     "t_ppf",
     "warmup_kpis",
 ]
-
-STAT_COLUMNS = ("mean", "std", "n", "ci_low", "ci_high", "half_width")
-"""Columns of a KPI summary, in order."""
 
 
 # -- Student t quantile ---------------------------------------------------------------

@@ -7,9 +7,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 import simpy
 
+from g60rail.model.report import freight_kpis, freight_tables
 from g60rail.model.world import World
 from g60rail.random import Streams
-from g60rail.report import freight_kpis, freight_tables
 from g60rail.result import Result
 from g60rail.scenario.schema import Scenario
 

@@ -6,15 +6,12 @@ from __future__ import annotations
 import datetime
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from g60rail.model.station.records import Departures, SecurityBank, StepStats, WaitHistogram
 from g60rail.scenario.station_spec import StationSpec
-
-if TYPE_CHECKING:
-    from g60rail.model.station import SecurityBank, WaitHistogram, _Departures, _StepStats
 
 __all__ = ["StationRun", "assemble"]
 
@@ -58,9 +55,9 @@ def assemble(
     horizon_h: float,
     hour_offset: float,
     bank: SecurityBank,
-    deps: _Departures,
-    queue: _StepStats,
-    hall: _StepStats,
+    deps: Departures,
+    queue: StepStats,
+    hall: StepStats,
     waits_min: WaitHistogram,
     slot_wait: np.ndarray,
     gate_wait_sum_h: float,
@@ -165,7 +162,7 @@ def assemble(
 def _passenger_table(
     spec: StationSpec,
     start: datetime.datetime,
-    deps: _Departures,
+    deps: Departures,
     records: list[dict[str, np.ndarray]],
     gate_records: list[dict[str, np.ndarray]],
 ) -> pd.DataFrame:

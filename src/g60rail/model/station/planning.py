@@ -29,8 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from g60rail.model.station import day_passengers, segment_wait_stats
-from g60rail.model.station_kernel import next_open_table, security_fifo
+from g60rail.model.station.demand import day_passengers
+from g60rail.model.station.kernel import next_open_table, security_fifo
+from g60rail.model.station.records import segment_wait_stats
 from g60rail.random import Streams
 from g60rail.scenario.station_spec import StationSpec
 

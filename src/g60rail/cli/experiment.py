@@ -26,7 +26,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from g60rail.cli import _positive_days, _seed, int_at_least
+from g60rail.cli.common import (
+    UserError,
+    int_at_least,
+    positive_days,
+    seed_arg,
+    writable_dir,
+)
+from g60rail.scenario.io import parse_override
 
 __all__ = ["register"]
 
@@ -48,8 +55,6 @@ def _nonneg_float(flag: str) -> Any:
 
 
 def _split_key(flag: str, text: str) -> tuple[str, str]:
-    from g60rail.cli import UserError
-
     if "=" not in text:
         raise UserError(f"{flag} {text!r}: expected KEY=VALUE")
     key, raw = (s.strip() for s in text.split("=", 1))
@@ -59,15 +64,11 @@ def _split_key(flag: str, text: str) -> tuple[str, str]:
 
 
 def _value(key: str, raw: str) -> Any:
-    from g60rail.scenario.io import parse_override
-
     return parse_override(f"{key}={raw}")[1]
 
 
 def parse_grid(items: Sequence[str] | None) -> dict[str, list[Any]]:
     """``["hub.reach_stackers=2,4"]`` -> ``{"hub.reach_stackers": [2, 4]}``."""
-    from g60rail.cli import UserError
-
     grid: dict[str, list[Any]] = {}
     for item in items or ():
         key, raw = _split_key("--grid", item)
@@ -82,8 +83,6 @@ def parse_grid(items: Sequence[str] | None) -> dict[str, list[Any]]:
 
 def parse_point(text: str) -> dict[str, Any]:
     """``"hub.reach_stackers=2,hub.loading_tracks=3"`` -> a dict of overrides."""
-    from g60rail.cli import UserError
-
     point: dict[str, Any] = {}
     for part in text.split(","):
         key, raw = _split_key("--point", part)
@@ -95,8 +94,6 @@ def parse_point(text: str) -> dict[str, Any]:
 
 def parse_space(items: Sequence[str] | None) -> dict[str, tuple[Any, Any]]:
     """``["hub.reach_stackers=1:8", "x.y=0.5:2.0"]`` -> ranges (int when both ends are)."""
-    from g60rail.cli import UserError
-
     space: dict[str, tuple[Any, Any]] = {}
     for item in items or ():
         key, raw = _split_key("--space", item)
@@ -118,8 +115,6 @@ def parse_space(items: Sequence[str] | None) -> dict[str, tuple[Any, Any]]:
 
 def parse_costs(items: Sequence[str] | None) -> dict[str, float]:
     """``["hub.reach_stackers=450000"]`` -> ``{"hub.reach_stackers": 450000.0}``."""
-    from g60rail.cli import UserError
-
     costs: dict[str, float] = {}
     for item in items or ():
         key, raw = _split_key("--cost", item)
@@ -135,8 +130,7 @@ def parse_costs(items: Sequence[str] | None) -> dict[str, float]:
 
 def _executor(args: argparse.Namespace) -> Any:
     """The executor chosen by the flags, started (a scheduler must be reachable)."""
-    from g60rail.cli import UserError
-    from g60rail.executors import DaskExecutor, Processes, Serial
+    from g60rail.experiment.executors import DaskExecutor, Processes, Serial
 
     if args.serial:
         return Serial()
@@ -185,8 +179,7 @@ def _safe(name: str) -> str:
 # -- sweep ----------------------------------------------------------------------------
 def _cmd_sweep(args: argparse.Namespace) -> int:
     import g60rail as g6
-    from g60rail.cli import UserError, writable_dir
-    from g60rail.experiment import sweep
+    from g60rail.experiment.replications import sweep
     from g60rail.plot.experiment import sweep_chart
 
     grid = parse_grid(args.grid)
@@ -233,12 +226,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 # -- tune -----------------------------------------------------------------------------
 def _cmd_tune(args: argparse.Namespace) -> int:
     import g60rail as g6
-    from g60rail.cli import UserError, writable_dir
-    from g60rail.experiment import write_table
+    from g60rail.experiment.replications import write_table
+    from g60rail.experiment.tuning import parse_constraint, scenario_costs, tune
     from g60rail.plot.experiment import tuning_chart
     from g60rail.result import atomic_write
     from g60rail.scenario.io import save_scenario
-    from g60rail.tuning import parse_constraint, scenario_costs, tune
 
     space = parse_space(args.space)
     if not space:
@@ -308,7 +300,7 @@ def _add_common(p: argparse.ArgumentParser, days: float, replications: int) -> N
         help=f"replications per configuration ({replications})",
     )
     p.add_argument(
-        "--days", type=_positive_days, default=days, help=f"simulated days per run ({days:g})"
+        "--days", type=positive_days, default=days, help=f"simulated days per run ({days:g})"
     )
     p.add_argument(
         "--warmup-days",
@@ -316,7 +308,7 @@ def _add_common(p: argparse.ArgumentParser, days: float, replications: int) -> N
         default=0.0,
         help="days dropped from transit, dwell, clearance and yard KPIs (0)",
     )
-    p.add_argument("--seed", type=_seed, default=0, help="root random seed (0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="root random seed (0)")
     p.add_argument(
         "--workers",
         type=int_at_least("--workers", 1),

@@ -1,4 +1,4 @@
-"""Experiments: replications and capacity sweeps (tuning: :mod:`g60rail.tuning`).
+"""Experiments: replications and capacity sweeps (tuning: :mod:`g60rail.experiment.tuning`).
 
 Common random numbers: replication ``i`` of every configuration runs with the same seed,
 ``SeedSequence(seed).spawn(R)[i]`` turned into an integer (:func:`replication_seeds`).
@@ -6,7 +6,7 @@ Inside a run each part of the model draws from its own named stream, so a capaci
 does not shift the random numbers of other parts, and the difference between two
 configurations is measured with far less noise than with independent seeds.
 
-Runs execute on any executor of :mod:`g60rail.executors` (serial, local processes, Dask);
+Runs execute on any executor of :mod:`g60rail.experiment.executors` (serial, local processes, Dask);
 the same seed gives the same numbers on each.
 
 A sweep with an output folder appends one JSON line per finished run to ``runs.jsonl``
@@ -31,10 +31,10 @@ import numpy as np
 import pandas as pd
 
 from g60rail.errors import ScenarioError
-from g60rail.executors import Task, resolve_executor
+from g60rail.experiment.executors import Task, resolve_executor
+from g60rail.experiment.stats import Interval, paired_difference, summarize
 from g60rail.result import atomic_write
 from g60rail.scenario.schema import Scenario
-from g60rail.stats import Interval, paired_difference, summarize
 
 __all__ = [
     "ReplicationResult",
@@ -174,7 +174,7 @@ def replicate(
     warmup_days
         Days dropped from the KPIs that can be rebuilt from a run's tables (door-to-door
         and rail transit times, main-hub dwell, border clearance, yard occupancy; see
-        :func:`g60rail.stats.warmup_kpis`); other KPIs cover the whole run.
+        :func:`g60rail.experiment.stats.warmup_kpis`); other KPIs cover the whole run.
     executor
         ``None`` (all local cores), ``"serial"``, a number of processes, ``"dask"``, a
         scheduler address, a ``dask.distributed.Client`` or an executor object.

@@ -65,7 +65,7 @@ class Task:
         Integer seed of the run.
     warmup_days
         Days dropped from the KPIs that can be recomputed (see
-        :func:`g60rail.stats.warmup_kpis`).
+        :func:`g60rail.experiment.stats.warmup_kpis`).
     """
 
     key: str
@@ -109,8 +109,8 @@ def run_task(
     dict
         Flat KPI names to floats.
     """
+    from g60rail.model.run import simulate
     from g60rail.scenario.io import scenario_from_dict
-    from g60rail.simulation import simulate
 
     sc = scenario_from_dict(scenario)
     if overrides:
@@ -118,7 +118,7 @@ def run_task(
     result = simulate(sc, days=days, seed=int(seed), record_containers=warmup_days > 0)
     kpis = {k: float(v) for k, v in result.kpis.items()}
     if warmup_days > 0:
-        from g60rail.stats import warmup_kpis
+        from g60rail.experiment.stats import warmup_kpis
 
         kpis.update(warmup_kpis(result, warmup_days, hub=sc.hub.place))
     return kpis
@@ -164,7 +164,7 @@ def _ignore_sigint() -> None:
 
 def _warm() -> int:
     # imports the model once per worker so the first real run is not slowed by it
-    import g60rail.simulation  # noqa: F401
+    import g60rail.model.run  # noqa: F401
 
     return os.getpid()
 

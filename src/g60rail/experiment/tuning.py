@@ -1,10 +1,11 @@
 """Capacity tuning: the cheapest capacities that meet service levels, with Optuna.
 
 Each trial sets capacities (integer or float ranges of dotted scenario keys), runs
-replications with common random numbers (:func:`g60rail.experiment.replication_seeds`) on
-any executor, and scores the configuration: by default its cost (units times the unit
-costs of the scenario's ``[costs]`` section, or :data:`DEFAULT_COSTS`), subject to
-constraints on mean KPIs such as ``hub.dwell_h_p95 <= 72``.  The study lives in
+replications with common random numbers
+(:func:`g60rail.experiment.replications.replication_seeds`) on any executor, and scores
+the configuration: by default its cost (units times the unit costs of the scenario's
+``[costs]`` section, or :data:`DEFAULT_COSTS`), subject to constraints on mean KPIs such
+as ``hub.dwell_h_p95 <= 72``.  The study lives in
 ``study.db`` (SQLite) in the output folder, so a tuning run resumes where it stopped.
 """
 
@@ -23,13 +24,14 @@ from typing import Any
 import pandas as pd
 
 from g60rail.errors import ScenarioError
-from g60rail.executors import Executor, Task, resolve_executor
-from g60rail.experiment import (
+from g60rail.experiment.executors import Executor, Task, resolve_executor
+from g60rail.experiment.replications import (
     KPIs,
     _check_days,
     _progress,
     replication_seeds,
 )
+from g60rail.kpi import Constraint, parse_constraint
 from g60rail.scenario.schema import Scenario
 
 __all__ = [
@@ -51,50 +53,11 @@ DEFAULT_COSTS: dict[str, float] = {
 """Capital cost per unit of a capacity (USD, estimates): a reach stacker, a loading track
 with its turnouts, a gate lane with its OCR portal, one TEU ground slot of yard."""
 
+
 def scenario_costs(scenario: Scenario) -> dict[str, float]:
     """Life-cycle cost per unit of each capacity: the scenario's ``[costs]`` section over
     :data:`DEFAULT_COSTS` (USD)."""
     return {**DEFAULT_COSTS, **scenario.costs.per_unit()}
-
-
-_CONSTRAINT = re.compile(
-    r"^\s*([A-Za-z_][\w.\-]*)\s*(<=|>=|<|>)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$"
-)
-
-
-@dataclass(frozen=True)
-class Constraint:
-    """A service level on a KPI's mean over replications, e.g. ``hub.dwell_h_p95 <= 72``."""
-
-    kpi: str
-    op: str
-    bound: float
-
-    def __str__(self) -> str:
-        return f"{self.kpi} {self.op} {self.bound:g}"
-
-    def violation(self, value: float) -> float:
-        """How far ``value`` is from meeting the constraint (<= 0 when it is met)."""
-        if not math.isfinite(value):
-            return 1e12
-        c = value - self.bound if self.op in ("<=", "<") else self.bound - value
-        if self.op in ("<", ">") and c == 0.0:
-            return 1e-12
-        return c
-
-
-def parse_constraint(text: str | Constraint) -> Constraint:
-    """Parse ``"kpi <= number"`` (also ``>=``, ``<``, ``>``); no expressions are evaluated."""
-    if isinstance(text, Constraint):
-        return text
-    m = _CONSTRAINT.match(str(text))
-    if not m:
-        raise ScenarioError(
-            "a constraint must look like 'kpi.name <= 72' (operators <=, >=, <, >)",
-            field="constraint",
-            value=text,
-        )
-    return Constraint(m.group(1), m.group(2), float(m.group(3)))
 
 
 @dataclass

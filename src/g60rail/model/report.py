@@ -23,8 +23,9 @@ import pandas as pd
 
 from g60rail.model.cargo import MILESTONES
 from g60rail.model.hub import Hub
-from g60rail.model.world import CONTAINER_COLUMNS, TRAIN_COLUMNS, World
-from g60rail.probes import Tally
+from g60rail.model.probes import Tally
+from g60rail.model.trains import TRAIN_COLUMNS
+from g60rail.model.world import CONTAINER_COLUMNS, World
 
 __all__ = ["freight_kpis", "freight_tables", "to_timestamps"]
 
@@ -75,15 +76,15 @@ def freight_kpis(world: World) -> dict[str, float]:
         "freight.teu_delivered": float(world.teu_delivered),
         "freight.teu_in_system_end": float(world.teu_in_system()),
     }
-    fills = [teu for _, teu in world.departures]
+    fills = [teu for _, teu in world.trains.departures]
     k["freight.trains_departed"] = float(len(fills))
     k["freight.train_fill_teu_mean"] = float(np.mean(fills)) if fills else NAN
-    k["freight.trains_arrived"] = float(len(world.train_rows))
+    k["freight.trains_arrived"] = float(len(world.trains.rows))
     road_live = sum(b.teu for b in world.live.values() if b.mode == "road")
     road_done = world.daily.counts.get("teu_arrived.road")
     k["freight.teu_road"] = road_live + (float(road_done.sum()) if road_done is not None else 0.0)
     for sid, spec in sc.services.items():
-        mine = [teu for s, teu in world.departures if s == sid]
+        mine = [teu for s, teu in world.trains.departures if s == sid]
         k[f"freight.{sid}.trains_departed"] = float(len(mine))
         k[f"freight.{sid}.teu_departed"] = float(sum(mine))
         k[f"freight.{sid}.train_fill_teu_mean"] = float(np.mean(mine)) if mine else NAN
@@ -139,7 +140,7 @@ def freight_tables(world: World) -> dict[str, pd.DataFrame]:
     for m in MILESTONES:
         containers[m[2:] + "_at"] = to_timestamps(containers[m].to_numpy(float), start)
 
-    trains = pd.DataFrame(world.train_rows, columns=list(TRAIN_COLUMNS))
+    trains = pd.DataFrame(world.trains.rows, columns=list(TRAIN_COLUMNS))
     trains = trains.sort_values("tid", kind="stable").reset_index(drop=True)
     trains["delay_h"] = trains["t_departed"] - trains["t_planned"]
     trains["run_h"] = trains["t_arrived"] - trains["t_departed"]

@@ -9,7 +9,7 @@ adjusted.
 Example
 -------
 >>> import g60rail as g6
->>> from g60rail.calibration import calibration_table, format_calibration
+>>> from g60rail.experiment.calibration import calibration_table, format_calibration
 >>> res = g6.simulate(g6.load_scenario("baseline"), days=365, seed=0)  # doctest: +SKIP
 >>> print(format_calibration(calibration_table(res)))                  # doctest: +SKIP
 """
@@ -222,8 +222,8 @@ def baseline_calibration(days: float = 365.0, seed: int = 0) -> pd.DataFrame:
     seed
         Random seed.
     """
+    from g60rail.model.run import simulate
     from g60rail.scenario.io import load_scenario
-    from g60rail.simulation import simulate
 
     result = simulate(load_scenario("baseline"), days=days, seed=seed, record_containers=False)
     return calibration_table(result)

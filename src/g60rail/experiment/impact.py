@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from g60rail.model.run import simulate
 from g60rail.result import Result
 from g60rail.scenario.disruption_spec import DisruptionsSpec
 from g60rail.scenario.schema import Scenario
-from g60rail.simulation import simulate
 
 __all__ = ["disruption_cost", "time_in_system_h"]
 
