@@ -5,10 +5,11 @@ Reference: the command-line contract of ../shared/DESIGN.md ("exit 0 on success,
 input with a one-paragraph message naming the file, the dotted field and the offending
 value; never a traceback for user error") and issue 6, item 4.
 
-The corpus (``corpus/*.toml``) is the packaged baseline with one thing broken per file,
-written by ``make_corpus.py``, whose ``CASES`` table holds the expected message parts.
-Most checks call :func:`g60rail.cli.main` in-process (fast); a handful run the real
-``python -m g60rail.cli`` in subprocesses to check the process's exit status and stderr.
+The hostile files are built at test time by :mod:`tests.hostile.cases`: the packaged
+baseline, parsed, with one thing broken and written back with ``tomli_w``, or (for bad
+bytes and bad syntax) a tiny hand-written file in ``corpus/``.  Most checks call
+:func:`g60rail.cli.main` in-process (fast); a handful run the real ``python -m g60rail.cli``
+in subprocesses to check the process's exit status and stderr.
 """
 
 from __future__ import annotations
@@ -21,18 +22,27 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import tomli_w
 
 import g60rail as g6
 from g60rail.cli import main
 from g60rail.result import Result
-from tests.hostile.make_corpus import CASES, CORPUS
+from tests.hostile.cases import (
+    CASES,
+    CORPUS,
+    BaselineChanged,
+    Case,
+    DataCase,
+    Delete,
+    Insert,
+    RawCase,
+    Require,
+    Set,
+    baseline_data,
+)
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 BY_NAME = {c.name: c for c in CASES}
-
-
-def _corpus_files() -> list[Path]:
-    return sorted(CORPUS.glob("*.toml"))
 
 
 def _check_message(err: str, path: Path, expect: tuple[str, ...]) -> None:
@@ -46,42 +56,77 @@ def _check_message(err: str, path: Path, expect: tuple[str, ...]) -> None:
         assert part in text, f"{part!r} not in message: {err}"
 
 
-def test_corpus_is_complete() -> None:
-    """At least 30 hostile files, each with an expectation, each expectation with a file."""
-    names = {p.name for p in _corpus_files()}
-    assert len(names) >= 30
-    assert names == set(BY_NAME), names ^ set(BY_NAME)
+def test_cases_are_complete() -> None:
+    """At least 30 cases with unique names, each expecting something; every hand-written
+    file in ``corpus/`` belongs to a case and stays tiny."""
+    assert len(CASES) >= 30
+    assert len(BY_NAME) == len(CASES), "duplicate case names"
+    for case in CASES:
+        assert case.expected(), f"{case.name}: expects nothing"
+        assert case.doc, f"{case.name}: no description"
+    files = {p.stem for p in CORPUS.glob("*.toml")}
+    hand_written = {c.name for c in CASES if isinstance(c, RawCase) and c.content is None}
+    assert files == hand_written, files ^ hand_written
+    for p in CORPUS.glob("*.toml"):
+        assert len(p.read_bytes().splitlines()) <= 10, f"{p.name}: keep hand-written files tiny"
 
 
-@pytest.mark.parametrize("name", sorted(BY_NAME))
-def test_validate_rejects(name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """``g60rail validate FILE``: exit 2, the file and the field in one paragraph."""
-    path = CORPUS / name
+def test_unchanged_baseline_round_trips(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The parsed baseline written back with ``tomli_w`` is valid: a case's error comes from
+    its one change, not from the writing."""
+    path = tmp_path / "baseline.toml"
+    path.write_text(tomli_w.dumps(baseline_data()), encoding="utf-8")
+    assert main(["validate", str(path)]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        Set("hub.no_such_key", 1),
+        Set("legs.99.km", 1),
+        Set("hub.reach_stackers.x", 1),
+        Delete("places.atlantis"),
+        Insert("no_such_section.key", 1),
+        Insert("hub.reach_stackers", 1),
+        Require("meta.name", "not the baseline"),
+    ],
+)
+def test_stale_case_fails_loudly(step: Set | Delete | Insert | Require) -> None:
+    """A step whose target left the baseline raises, naming the case and the baseline."""
+    case = DataCase(name="stale", doc="targets a missing field", steps=(step,), fields={"x": None})
+    with pytest.raises(BaselineChanged, match=r"baseline changed: hostile case 'stale'"):
+        case.build()
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_validate_rejects(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``g60rail validate FILE``: exit 2, the file, the field and the value in one paragraph."""
+    path = case.write(tmp_path)
     rc = main(["validate", str(path)])
     out, err = capsys.readouterr()
     assert rc == 2, out + err
-    _check_message(err, path, BY_NAME[name].expect)
+    _check_message(err, path, case.expected())
 
 
-@pytest.mark.parametrize("name", sorted(BY_NAME))
-def test_run_rejects(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_run_rejects(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``g60rail run FILE --days 1 --out DIR``: exit 2 before anything is written."""
-    path = CORPUS / name
+    path = case.write(tmp_path)
     out_dir = tmp_path / "out"
     rc = main(["run", str(path), "--days", "1", "--out", str(out_dir)])
     _, err = capsys.readouterr()
     assert rc == 2, err
-    _check_message(err, path, BY_NAME[name].expect)
+    _check_message(err, path, case.expected())
     assert not any(out_dir.glob("*.json")), "a rejected scenario wrote results"
 
 
 SUBPROCESS_CASES = (
-    "malformed_toml.toml",
-    "not_utf8.toml",
-    "deeply_nested.toml",
-    "timezone_start.toml",
-    "closure_inverted.toml",
-    "huge_demand.toml",
+    "malformed_toml",
+    "not_utf8",
+    "deeply_nested",
+    "timezone_start",
+    "closure_inverted",
+    "huge_demand",
 )
 
 
@@ -89,7 +134,7 @@ def test_real_processes_exit_2(tmp_path: Path) -> None:
     """The console entry point as a user runs it, in parallel subprocesses."""
     procs = []
     for name in SUBPROCESS_CASES:
-        path = CORPUS / name
+        path = BY_NAME[name].write(tmp_path)
         for args in (
             ["validate", str(path)],
             ["run", str(path), "--days", "1", "--out", str(tmp_path / name)],
@@ -104,7 +149,8 @@ def test_real_processes_exit_2(tmp_path: Path) -> None:
     for name, path, p in procs:
         _, err = p.communicate(timeout=120)
         assert p.returncode == 2, (name, err)
-        _check_message(err, path, BY_NAME[name].expect)
+        _check_message(err, path, BY_NAME[name].expected())
+        assert not any((tmp_path / name).glob("*.json")), f"{name}: rejected run wrote results"
 
 
 def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
