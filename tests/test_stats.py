@@ -21,7 +21,6 @@ from g60rail.experiment.stats import (
     summarize,
     t_interval,
     t_ppf,
-    warmup_kpis,
 )
 
 scipy_stats = pytest.importorskip("scipy.stats")
@@ -142,28 +141,6 @@ def test_mser5_finds_an_initial_transient() -> None:
 @pytest.fixture(scope="module")
 def run() -> g6.Result:
     return g6.simulate(g6.load_scenario("baseline"), days=25, seed=11)
-
-
-def test_warmup_zero_reproduces_the_run_kpis(run: g6.Result) -> None:
-    again = warmup_kpis(run, 0)
-    assert len(again) > 40
-    assert {"hub.dwell_h_mean", "hub.yard_teu_mean", "border.mohan.clearance_h_mean"} <= set(again)
-    for k, v in again.items():
-        assert v == pytest.approx(run.kpis[k], rel=1e-9, nan_ok=True), k
-
-
-def test_warmup_drops_early_containers(run: g6.Result) -> None:
-    late = warmup_kpis(run, 10)
-    c = run.tables["containers"]
-    n_late = ((c["t_created"] >= 240) & (c["mode"] == "rail") & c["t_arrived"].notna()).sum()
-    door_n = sum(v for k, v in late.items() if k.startswith("door.") and k.endswith(".n"))
-    assert door_n == n_late
-    assert door_n < sum(
-        v for k, v in run.kpis.items() if k.startswith("door.") and k.endswith(".n")
-    )
-    assert late["hub.yard_teu_max"] <= run.kpis["hub.yard_teu_max"]
-    with pytest.raises(ValueError, match="warmup_days"):
-        warmup_kpis(run, -1)
 
 
 def test_suggest_warmup_days_from_a_run(run: g6.Result) -> None:

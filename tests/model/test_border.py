@@ -8,7 +8,7 @@ from pytest import approx
 
 from g60rail.model.border import BorderPort, next_open_h
 from g60rail.model.cargo import Container, Hop
-from g60rail.model.trains import Train
+from g60rail.model.rolling_stock import Train
 from g60rail.random import Streams
 from g60rail.scenario.schema import BorderSpec
 

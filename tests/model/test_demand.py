@@ -12,7 +12,6 @@ from g60rail.errors import ScenarioError
 from g60rail.model.demand import DemandGenerator, month_boundaries_h
 from g60rail.random import Streams
 from g60rail.scenario.io import load_scenario
-from g60rail.scenario.routes import plan_itinerary
 from tests.conftest import tiny
 
 
@@ -90,19 +89,19 @@ def test_same_seed_same_bookings_and_different_seed_differs() -> None:
 
 def test_itineraries_direct_onward_and_transfer() -> None:
     sc = load_scenario("baseline")
-    assert [h.to for h in plan_itinerary(sc, "g60", "vientiane")] == ["vientiane"]
-    onward = plan_itinerary(sc, "g60", "bangkok")
+    assert [h.to for h in sc.itinerary("g60", "vientiane")] == ["vientiane"]
+    onward = sc.itinerary("g60", "bangkok")
     assert [(h.kind, h.from_, h.to) for h in onward] == [
         ("rail", "songjiang", "vientiane"),
         ("onward", "vientiane", "bangkok"),
     ]
-    transfer = plan_itinerary(sc, "shanghai_yunnan", "vientiane")
+    transfer = sc.itinerary("shanghai_yunnan", "vientiane")
     assert [(h.ref, h.from_, h.to) for h in transfer] == [
         ("shanghai_yunnan", "songjiang", "kunming"),
         ("lmx", "kunming", "vientiane"),
     ]
     with pytest.raises(ScenarioError) as err:
-        plan_itinerary(sc, "lmx", "alashankou")
+        sc.itinerary("lmx", "alashankou")
     assert err.value.field == "services.lmx.demand.destinations.alashankou"
 
 

@@ -42,7 +42,7 @@ from scipy import stats
 import g60rail as g6
 from g60rail.model.border import BorderPort
 from g60rail.model.cargo import Container, Hop
-from g60rail.model.trains import Train
+from g60rail.model.rolling_stock import Train
 from g60rail.random import Streams
 from g60rail.scenario.schema import BorderSpec
 

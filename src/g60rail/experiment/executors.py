@@ -64,8 +64,7 @@ class Task:
     seed
         Integer seed of the run.
     warmup_days
-        Days dropped from the KPIs that can be recomputed (see
-        :func:`g60rail.experiment.stats.warmup_kpis`).
+        Days left out of the time statistics (see :func:`g60rail.simulate`).
     """
 
     key: str
@@ -101,8 +100,7 @@ def run_task(
     seed
         Non-negative integer seed.
     warmup_days
-        When positive, KPIs that can be recomputed from the run's tables use only what
-        happened after this many days.
+        Days left out of the time statistics (see :func:`g60rail.simulate`).
 
     Returns
     -------
@@ -115,13 +113,10 @@ def run_task(
     sc = scenario_from_dict(scenario)
     if overrides:
         sc = sc.with_overrides(overrides)
-    result = simulate(sc, days=days, seed=int(seed), record_containers=warmup_days > 0)
-    kpis = {k: float(v) for k, v in result.kpis.items()}
-    if warmup_days > 0:
-        from g60rail.experiment.stats import warmup_kpis
-
-        kpis.update(warmup_kpis(result, warmup_days, hub=sc.hub.place))
-    return kpis
+    result = simulate(
+        sc, days=days, seed=int(seed), warmup_days=warmup_days, record_containers=False
+    )
+    return {k: float(v) for k, v in result.kpis.items()}
 
 
 @runtime_checkable

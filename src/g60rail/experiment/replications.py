@@ -172,9 +172,9 @@ def replicate(
     seed
         Root seed; replication ``i`` uses ``replication_seeds(seed, R)[i]``.
     warmup_days
-        Days dropped from the KPIs that can be rebuilt from a run's tables (door-to-door
-        and rail transit times, main-hub dwell, border clearance, yard occupancy; see
-        :func:`g60rail.experiment.stats.warmup_kpis`); other KPIs cover the whole run.
+        Days left out of the time statistics (transit, door-to-door, road trips, yard
+        dwell and occupancy, border clearance; see :func:`g60rail.simulate`); counts and
+        utilisations cover the whole run.
     executor
         ``None`` (all local cores), ``"serial"``, a number of processes, ``"dask"``, a
         scheduler address, a ``dask.distributed.Client`` or an executor object.

@@ -12,9 +12,8 @@ safeguarded Newton iteration) so that the package needs no SciPy at run time; it
 with ``scipy.stats.t.ppf`` to about 1e-12.
 
 Warm-up: a run starts from an empty corridor, so the first days under-state congestion.
-:func:`mser5` suggests how many days to drop from a daily series, and
-:func:`warmup_kpis` recomputes the KPIs that can be rebuilt from a run's tables using
-only what happened after the warm-up.
+:func:`mser5` suggests how many days to drop from a daily series; pass them to
+``simulate(..., warmup_days=...)``, whose time statistics then leave them out.
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ __all__ = [
     "summarize",
     "t_interval",
     "t_ppf",
-    "warmup_kpis",
 ]
 
 
@@ -351,110 +349,6 @@ def suggest_warmup_days(result: Any, column: str | None = None, *, batch: int = 
     if column not in ts.columns:
         raise KeyError(f"timeseries has no column {column!r}")
     return mser5(ts[column].to_numpy(float), batch=batch)
-
-
-def _tally(values: np.ndarray) -> tuple[float, float, float]:
-    if values.size == 0:
-        return math.nan, math.nan, 0.0
-    return float(values.mean()), float(np.quantile(values, 0.95)), float(values.size)
-
-
-def warmup_kpis(result: Any, warmup_days: float, hub: str | None = None) -> dict[str, float]:
-    """KPIs recomputed from a run's tables with the first ``warmup_days`` removed.
-
-    Only KPIs that can be rebuilt exactly from the tables are returned (with
-    ``warmup_days=0`` they equal the run's own KPIs):
-
-    * ``door.<o>_<d>.h_mean|h_p95|n`` and ``transit.<o>_<d>.h_mean|h_p95|n`` (rail) and
-      ``road.<o>_<d>.h_mean|h_p95|n``: containers *created* at or after the warm-up;
-    * ``hub.dwell_h_mean|h_p95`` (the main hub): containers created at or after the
-      warm-up that left its yard (outbound: gate-in to loading; inbound: arrival to
-      collection).  Transfers through the main hub are not in the table's milestones,
-      which is why the other terminals' dwell is not recomputed;
-    * ``border.<port>.clearance_h_mean|h_p95`` and ``border.<port>.trains``: trains that
-      reached the port at or after the warm-up;
-    * ``hub.yard_teu_mean`` / ``hub.<place>.yard_teu_mean`` and ``…yard_teu_max``: daily
-      yard occupancy of the days after the warm-up.
-
-    Needs the ``containers`` table (run with ``record_containers=True``).  Every other
-    KPI (counts over the horizon, utilisations, gate and track waits, station KPIs, the
-    dwell of the other terminals) keeps its whole-run value.
-
-    Parameters
-    ----------
-    result
-        A :class:`~g60rail.result.Result` (its tables and ``manifest["days"]``).
-    warmup_days
-        Days dropped from the start, >= 0.
-    hub
-        Place id of the main hub (``scenario.hub.place``); default the first hub in the
-        timeseries table.
-    """
-    if warmup_days < 0:
-        raise ValueError(f"warmup_days must be >= 0, got {warmup_days!r}")
-    w = 24.0 * float(warmup_days)
-    tables = result.tables
-    out: dict[str, float] = {}
-    c = tables["containers"]
-    c = c[c["t_created"] >= w]
-    arrived = c[c["t_arrived"].notna()]
-    rail = arrived[arrived["mode"] == "rail"]
-    road = arrived[arrived["mode"] == "road"]
-    for family, frame, start in (
-        ("door", rail, "t_created"),
-        ("transit", rail, "t_departed"),
-        ("road", road, "t_created"),
-    ):
-        for (o, d), g in frame.groupby(["first_terminal", "destination"], sort=True):
-            h = (g["t_arrived"] - g[start]).to_numpy(float)
-            mean, p95, n = _tally(h[~np.isnan(h)])
-            out[f"{family}.{o}_{d}.h_mean"] = mean
-            out[f"{family}.{o}_{d}.h_p95"] = p95
-            out[f"{family}.{o}_{d}.n"] = n
-
-    ts = tables["timeseries"]
-    places = [col.split(".", 1)[1] for col in ts.columns if col.startswith("yard_teu_mean.")]
-    main = hub if hub is not None else (places[0] if places else None)
-    if main is not None:
-        outbound = c[(c["first_terminal"] == main) & c["t_loaded"].notna()]
-        inbound = rail[(rail["destination"] == main) & rail["t_delivered"].notna()]
-        dwell = np.concatenate(
-            [
-                (outbound["t_loaded"] - outbound["t_gate_in"]).to_numpy(float),
-                (inbound["t_delivered"] - inbound["t_arrived"]).to_numpy(float),
-            ]
-        )
-        mean, p95, _ = _tally(dwell)
-        out["hub.dwell_h_mean"] = mean
-        out["hub.dwell_h_p95"] = p95
-
-    keep = ts["day"] >= math.floor(float(warmup_days) + 1e-9)
-    for place in places:
-        prefix = "hub" if place == main else f"hub.{place}"
-        if keep.any():
-            out[f"{prefix}.yard_teu_mean"] = _weighted_daily_mean(ts, place, keep, result)
-            out[f"{prefix}.yard_teu_max"] = float(ts.loc[keep, f"yard_teu_max.{place}"].max())
-
-    border = tables.get("border")
-    if border is not None and len(border):
-        b = border[border["t_in"] >= w]
-        for port in sorted(border["port"].unique()):
-            h = b.loc[b["port"] == port, "clearance_h"].to_numpy(float)
-            mean, p95, n = _tally(h)
-            out[f"border.{port}.clearance_h_mean"] = mean
-            out[f"border.{port}.clearance_h_p95"] = p95
-            out[f"border.{port}.trains"] = n
-    return out
-
-
-def _weighted_daily_mean(ts: pd.DataFrame, place: str, keep: pd.Series, result: Any) -> float:
-    # daily means weighted by day length: the last day of a run may be partial
-    days = float(getattr(result, "manifest", {}).get("days", len(ts)))
-    lengths = np.full(len(ts), 24.0)
-    lengths[-1] = 24.0 * days - 24.0 * (len(ts) - 1)
-    lengths = lengths[keep.to_numpy()]
-    values = ts.loc[keep, f"yard_teu_mean.{place}"].to_numpy(float)
-    return float((values * lengths).sum() / lengths.sum())
 
 
 # -- Little's law -----------------------------------------------------------------------

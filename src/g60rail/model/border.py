@@ -25,7 +25,7 @@ from g60rail.random import Sampler, Streams
 
 if TYPE_CHECKING:
     from g60rail.model.cargo import Container
-    from g60rail.model.trains import Train
+    from g60rail.model.rolling_stock import Train
     from g60rail.scenario.schema import BorderSpec
 
 __all__ = ["BorderPort", "next_open_h"]
@@ -78,6 +78,8 @@ class BorderPort:
     closed, customs_down
         Windows ``(start_h, end_h)`` when the port is closed, and when only the customs
         system (declarations) is down.
+    warmup_h
+        Clearance times count trains that reach the port at or after this time, hours.
     """
 
     def __init__(
@@ -89,8 +91,10 @@ class BorderPort:
         day0_h: float,
         closed: list[tuple[float, float]] | None = None,
         customs_down: list[tuple[float, float]] | None = None,
+        warmup_h: float = 0.0,
     ) -> None:
         self.env = env
+        self.warmup_h = warmup_h
         self.closed = closed or []
         self.customs_down = sorted(self.closed + (customs_down or []))
         self.closure_delay_teu_h = 0.0
@@ -150,7 +154,7 @@ class BorderPort:
         share = spec.inspect_share_exit if exit_ else spec.inspect_share_entry
         keep: list[Container] = []
         held: list[Container] = []
-        work = [env.process(self._serve(self.scanners, self.scan_h()))]
+        work: list[simpy.Event] = [env.process(self._serve(self.scanners, self.scan_h()))]
         tech = self.technical_h()
         if tech > 0:
             work.append(env.timeout(tech))
@@ -171,10 +175,13 @@ class BorderPort:
         train.remove(held)
         yield env.all_of(work)
         cleared = env.now - t0
-        self.clearance_h.add(cleared)
+        counted = t0 >= self.warmup_h
+        if counted:
+            self.clearance_h.add(cleared)
         for box in keep:
             box.t_border_out = env.now
-            self.box_clearance_h.add(cleared)
+            if counted:
+                self.box_clearance_h.add(cleared)
         self.log.append(
             (train.tid, train.service, t0, env.now, train.teu, sum(b.teu for b in held))
         )
@@ -186,7 +193,8 @@ class BorderPort:
         box.held = True
         yield from self._serve(self.bays, self.inspection_h())
         box.t_border_out = self.env.now
-        self.box_clearance_h.add(self.env.now - t0)
+        if t0 >= self.warmup_h:
+            self.box_clearance_h.add(self.env.now - t0)
         self.held.append(box)
 
     def pick_up(self, train: Train, ahead: set[str]) -> None:

@@ -22,7 +22,6 @@ import simpy
 
 from g60rail.model.cargo import Container
 from g60rail.random import Exponential, Sampler, UniformBuffer
-from g60rail.scenario.routes import plan_itinerary
 from g60rail.scenario.schema import DemandSpec, Scenario
 
 __all__ = ["Booking", "DemandGenerator", "month_boundaries_h"]
@@ -112,7 +111,7 @@ class DemandGenerator:
         self.origin_cdf = _cdf(list(origins.values()))
         self.dests = list(dests)
         self.dest_cdf = _cdf(list(dests.values()))
-        self.itineraries = {d: plan_itinerary(scenario, service, d) for d in self.dests}
+        self.itineraries = {d: scenario.itinerary(service, d) for d in self.dests}
         road = list(scenario.road.route)
         self.road_ok = {
             d: route[0] in road and d in road and road.index(route[0]) < road.index(d)
@@ -174,15 +173,19 @@ class DemandGenerator:
         anything else in the run.  Trucks that would have left before the start of the run
         are not simulated (the system starts empty).
         """
+        lead, rng = self.spec.booking_lead_h, self.lead_rng
+        # only called for a service that books per departure, for which __init__
+        # required lead_rng
+        assert lead is not None and rng is not None
         deps = self.departures_h
         start, season = self.scenario_start, self.spec.seasonality
-        leads = Sampler(self.spec.booking_lead_h, self.lead_rng)
+        leads = Sampler(lead, rng)
         weekly_gap = 168.0 / max(1, self.departures_per_week)
         times: list[float] = []
         for k, t_d in enumerate(deps):
             gap = t_d - deps[k - 1] if k else weekly_gap
             month = (start + dt.timedelta(hours=t_d)).month - 1
-            n = int(self.lead_rng.poisson(self.trucks_per_h * season[month] * gap))
+            n = int(rng.poisson(self.trucks_per_h * season[month] * gap))
             times.extend(t for t in (t_d - leads() for _ in range(n)) if t >= 0.0)
         times.sort()
         return times
@@ -192,6 +195,7 @@ class DemandGenerator:
         u = self.uniforms.take(5)
         origin = self.origins[bisect.bisect_right(self.origin_cdf, u[0])]
         dest = self.dests[bisect.bisect_right(self.dest_cdf, u[1])]
+        sizes: tuple[int, ...]
         if u[2] < spec.share_40ft:
             sizes = (2,)
         else:

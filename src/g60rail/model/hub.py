@@ -24,7 +24,7 @@ import simpy
 
 from g60rail.model.probes import LevelProbe, Tally
 from g60rail.model.servers import Servers
-from g60rail.random import Gamma, Sampler, Streams, as_distribution
+from g60rail.random import Constant, Gamma, Sampler, Streams
 
 if TYPE_CHECKING:
     from g60rail.model.cargo import Container
@@ -47,11 +47,16 @@ class Yard:
         Space for trucks to drop boxes, TEU.
     horizon_h
         Run length for the occupancy probe, hours.
+    warmup_h
+        Dwell is recorded for boxes created at or after this time, hours.
     """
 
-    def __init__(self, env: simpy.Environment, capacity_teu: int, horizon_h: float) -> None:
+    def __init__(
+        self, env: simpy.Environment, capacity_teu: int, horizon_h: float, warmup_h: float = 0.0
+    ) -> None:
         self.env = env
         self.capacity_teu = capacity_teu
+        self.warmup_h = warmup_h
         self.level_teu = 0
         self._waiting: deque[tuple[int, simpy.Event]] = deque()
         self.occupancy = LevelProbe(horizon_h)
@@ -89,9 +94,10 @@ class Yard:
         """
         self.level_teu -= box.teu
         self.occupancy.set(self.env.now, self.level_teu)
-        (self.dwell_to_train_h if by_train else self.dwell_to_road_h).add(
-            self.env.now - box.t_yard_in
-        )
+        if box.t_created >= self.warmup_h:
+            (self.dwell_to_train_h if by_train else self.dwell_to_road_h).add(
+                self.env.now - box.t_yard_in
+            )
         while self._waiting and self.level_teu + self._waiting[0][0] <= self.capacity_teu:
             teu, ev = self._waiting.popleft()
             self._enter(teu)
@@ -116,10 +122,10 @@ class ReachStackers:
         self.moves = 0
 
     @staticmethod
-    def move_distribution(moves_per_h: float, cv: float) -> object:
+    def move_distribution(moves_per_h: float, cv: float) -> Constant | Gamma:
         """Duration of one move: constant ``1/moves_per_h`` or gamma with that mean."""
         mean = 1.0 / moves_per_h
-        return as_distribution(mean) if cv == 0 else Gamma(dist="gamma", mean=mean, cv=cv)
+        return Constant(value=mean) if cv == 0 else Gamma(dist="gamma", mean=mean, cv=cv)
 
     def move_h(self) -> float:
         """Draw the duration of one move and count it as work, hours."""
@@ -234,9 +240,18 @@ class Hub:
         ``hub.<place>.stackers`` and ``hub.<place>.shunt``.
     horizon_h
         Run length, hours.
+    warmup_h
+        Yard dwell counts boxes created at or after this time, hours.
     """
 
-    def __init__(self, env: simpy.Environment, spec: HubSpec, streams: Streams, horizon_h: float):
+    def __init__(
+        self,
+        env: simpy.Environment,
+        spec: HubSpec,
+        streams: Streams,
+        horizon_h: float,
+        warmup_h: float = 0.0,
+    ):
         self.env = env
         self.spec = spec
         self.place = spec.place
@@ -244,7 +259,7 @@ class Hub:
         self.gate = Gate(
             env, spec.gate_lanes, streams.sampler(f"{prefix}.gate", spec.gate_time_h), horizon_h
         )
-        self.yard = Yard(env, spec.yard_teu, horizon_h)
+        self.yard = Yard(env, spec.yard_teu, horizon_h, warmup_h)
         self.stackers = ReachStackers(
             env,
             spec.reach_stackers,

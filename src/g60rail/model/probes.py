@@ -93,6 +93,19 @@ class LevelProbe:
         """Time-weighted mean over ``[0, t_end]``."""
         return float(self._area.sum() / t_end) if t_end > 0 else 0.0
 
+    def mean_from_day(self, day: int) -> float:
+        """Time-weighted mean from the start of day ``day`` to the horizon."""
+        if day <= 0:
+            return self.mean(self._horizon)
+        length = self._horizon - 24.0 * day
+        return float(self._area[day:].sum() / length) if length > 0 else math.nan
+
+    def max_from_day(self, day: int) -> float:
+        """Maximum from the start of day ``day`` to the horizon."""
+        if day <= 0:
+            return float(self.max)
+        return float(self._day_max[day:].max()) if day < len(self._day_max) else math.nan
+
     def daily_mean(self) -> np.ndarray:
         """Time-weighted mean per day (the last day may be partial)."""
         lengths = np.full(len(self._area), 24.0)

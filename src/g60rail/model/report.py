@@ -11,6 +11,10 @@ report as ``border.<place>.*``, rail transit as ``transit.<origin>_<destination>
 ``road.<origin>_<destination>.h_mean``.  With disruptions in the scenario,
 ``disruption.*`` gives failures, equipment-hours down, and the TEU-hours that trains spent
 waiting for closed lines and ports (train TEU times the wait for the window to end).
+
+After a warm-up (``simulate(..., warmup_days=...)``) the time statistics, yard occupancy
+included, cover what happened after it (see :class:`~g60rail.model.world.World`); counts,
+utilisations, gate and track waits cover the whole run.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else NAN
 
 
-def _hub_kpis(prefix: str, hub: Hub, horizon_h: float) -> dict[str, float]:
+def _hub_kpis(prefix: str, hub: Hub, horizon_h: float, first_day: int) -> dict[str, float]:
     y, g, s, t = hub.yard, hub.gate, hub.stackers, hub.tracks
     dwell = y.dwell_h
     return {
@@ -45,8 +49,8 @@ def _hub_kpis(prefix: str, hub: Hub, horizon_h: float) -> dict[str, float]:
         f"{prefix}.dwell_to_train_h_mean": y.dwell_to_train_h.mean(),
         f"{prefix}.dwell_to_train_h_p95": y.dwell_to_train_h.quantile(0.95),
         f"{prefix}.dwell_to_road_h_mean": y.dwell_to_road_h.mean(),
-        f"{prefix}.yard_teu_max": float(y.occupancy.max),
-        f"{prefix}.yard_teu_mean": y.occupancy.mean(horizon_h),
+        f"{prefix}.yard_teu_max": y.occupancy.max_from_day(first_day),
+        f"{prefix}.yard_teu_mean": y.occupancy.mean_from_day(first_day),
         f"{prefix}.yard_teu_end": float(y.level_teu),
         f"{prefix}.reach_stacker_utilization": _ratio(s.busy_h, s.count * horizon_h),
         f"{prefix}.reach_stacker_moves": float(s.moves),
@@ -91,10 +95,11 @@ def freight_kpis(world: World) -> dict[str, float]:
         k[f"freight.{sid}.train_fill_share_mean"] = (
             float(np.mean(mine)) / spec.capacity_teu if mine else NAN
         )
-    k.update(_hub_kpis("hub", world.hubs[sc.hub.place], h))
+    first_day = math.floor(world.warmup_h / 24.0 + 1e-9)
+    k.update(_hub_kpis("hub", world.hubs[sc.hub.place], h, first_day))
     for place, hub in world.hubs.items():
         if place != sc.hub.place:
-            k.update(_hub_kpis(f"hub.{place}", hub, h))
+            k.update(_hub_kpis(f"hub.{place}", hub, h, first_day))
     for place, port in world.ports.items():
         p = f"border.{place}"
         k[f"{p}.clearance_h_mean"] = port.clearance_h.mean()

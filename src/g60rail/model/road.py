@@ -69,8 +69,10 @@ class Road:
         drayage_h: Callable[[str, str], float],
         on_arrived: Callable[[Container], None],
         on_delivered: Callable[[Container], None],
+        warmup_h: float = 0.0,
     ) -> None:
         self.env = env
+        self.warmup_h = warmup_h
         self.spec = scenario.road
         self.route = list(scenario.road.route)
         self.border_h = border_h
@@ -107,6 +109,7 @@ class Road:
         yield env.timeout(hours)
         for box in boxes:
             box.t_arrived = box.t_delivered = env.now
-            self.trip_h.add(env.now - box.t_created)
+            if box.t_created >= self.warmup_h:
+                self.trip_h.add(env.now - box.t_created)
             self.on_arrived(box)
             self.on_delivered(box)

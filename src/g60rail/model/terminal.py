@@ -24,7 +24,7 @@ from g60rail.random import Sampler
 
 if TYPE_CHECKING:
     from g60rail.model.cargo import Container
-    from g60rail.model.trains import Train
+    from g60rail.model.rolling_stock import Train
     from g60rail.scenario.schema import OnwardSpec
 
 __all__ = ["OnwardLeg", "Terminal"]

@@ -22,11 +22,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import simpy
 
 from g60rail.model.hub import TRAIN_WORK, Hub, ReachStackers, ServiceQueue
+from g60rail.model.rolling_stock import Train
 
 if TYPE_CHECKING:
     from g60rail.model.border import BorderPort
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from g60rail.model.terminal import Terminal
     from g60rail.scenario.schema import Scenario, ServiceSpec
 
-__all__ = ["TRAIN_COLUMNS", "OriginLoading", "Train", "TrainRuns", "departure_times"]
+__all__ = ["TRAIN_COLUMNS", "OriginLoading", "TrainRuns", "departure_times"]
 
 TRAIN_COLUMNS = (
     "tid",
@@ -53,50 +54,6 @@ TRAIN_COLUMNS = (
 """Columns of a train's record (:attr:`TrainRuns.rows`), one row per train that arrived."""
 
 
-class Train:
-    """One run of a service, with the boxes it carries."""
-
-    __slots__ = (
-        "boxes",
-        "boxes_departed",
-        "capacity_teu",
-        "service",
-        "t_arrived",
-        "t_departed",
-        "t_placed",
-        "t_planned",
-        "teu",
-        "teu_departed",
-        "tid",
-    )
-
-    def __init__(self, tid: int, service: str, capacity_teu: int, t_planned: float) -> None:
-        self.tid = tid
-        self.service = service
-        self.capacity_teu = capacity_teu
-        self.t_planned = t_planned
-        self.t_placed = float("nan")
-        self.t_departed = float("nan")
-        self.t_arrived = float("nan")
-        self.boxes: list[Container] = []
-        self.teu = 0
-        self.teu_departed = 0
-        self.boxes_departed = 0
-
-    def add(self, box: Container) -> None:
-        """Put a box on the train."""
-        self.boxes.append(box)
-        self.teu += box.teu
-
-    def remove(self, boxes: list[Container]) -> None:
-        """Take boxes off the train."""
-        if not boxes:
-            return
-        gone = {id(b) for b in boxes}
-        self.boxes = [b for b in self.boxes if id(b) not in gone]
-        self.teu -= sum(b.teu for b in boxes)
-
-
 def departure_times(spec: ServiceSpec, start_week_h: float, horizon_h: float) -> list[float]:
     """Simulation times (hours) of every timetabled departure within ``[0, horizon_h)``.
 
@@ -110,7 +67,7 @@ def departure_times(spec: ServiceSpec, start_week_h: float, horizon_h: float) ->
         Run length, hours.
     """
     weekly = spec.weekly_departures_h
-    out = []
+    out: list[float] = []
     for week in itertools.count():
         base = 168.0 * week - start_week_h
         if base + weekly[0] >= horizon_h:
@@ -199,20 +156,20 @@ class OriginLoading:
         self.train.add(box)
         self.on_loaded(box)
 
-    def _move(self, box: Container) -> simpy.Event:
+    def _move(self, box: Container, stackers: ReachStackers) -> simpy.Event:
         """Start a move with a granted stacker; the box is on the train when the returned
         event fires."""
-        done = self.env.timeout(self.stackers.move_h())
+        done = self.env.timeout(stackers.move_h())
 
         def finish(_: simpy.Event) -> None:
-            self.stackers.pool.release()
+            stackers.pool.release()
             self._take(box)
 
         done.callbacks.append(finish)
         return done
 
-    def _loader(self) -> Generator:
-        queue, cap = self.queue, self.train.capacity_teu
+    def _loader(self) -> Generator[simpy.Event, Any, None]:
+        queue, cap, stackers = self.queue, self.train.capacity_teu, self.stackers
         while not self.stop.triggered:
             if self.limit == 0:
                 self._signal_idle()
@@ -235,19 +192,19 @@ class OriginLoading:
                 self._fire(self.filled)
             if self.reserved_teu >= cap:
                 self._fire(self.full)
-            if self.stackers is None:
+            if stackers is None:
                 self._take(box)
                 continue
-            grant = self.stackers.pool.acquire(TRAIN_WORK)
+            grant = stackers.pool.acquire(TRAIN_WORK)
             if grant is not None:
                 res = yield grant | self.stop
                 if grant not in res:
                     # dispatched while waiting for a stacker: the box stays in the yard
-                    self.stackers.pool.cancel(grant)
+                    stackers.pool.cancel(grant)
                     queue.push_front(box)
                     self.reserved_teu -= box.teu
                     return
-            self._moving.append(self._move(box))
+            self._moving.append(self._move(box, stackers))
 
     def _decide(self) -> Generator:
         env, spec, train = self.env, self.spec, self.train

@@ -64,6 +64,12 @@ class World:
     record_containers
         Keep one record per container for the containers table (memory grows with the
         number of containers); statistics are kept either way.
+    warmup_h
+        Warm-up, hours: the time statistics (transit, door-to-door, road trips, yard
+        dwell, border clearance) count only boxes created, and trains reaching a port,
+        at or after it; the yard's mean and maximum occupancy cover the days from
+        ``floor(warmup_h / 24)`` on.  Counts, utilisations and the tables cover the whole
+        run.
     """
 
     def __init__(
@@ -73,8 +79,10 @@ class World:
         streams: Streams,
         horizon_h: float,
         record_containers: bool = True,
+        warmup_h: float = 0.0,
     ) -> None:
         self.env = env
+        self.warmup_h = warmup_h
         self.scenario = scenario
         self.streams = streams
         self.horizon_h = horizon_h
@@ -84,7 +92,7 @@ class World:
         self.week0_h = 24.0 * start.weekday() + self.day0_h
 
         self.hubs: dict[str, Hub] = {
-            spec.place: Hub(env, spec, streams, horizon_h)
+            spec.place: Hub(env, spec, streams, horizon_h, warmup_h)
             for spec in (scenario.hub, *scenario.terminals.values())
         }
         onward: dict[str, dict[str, OnwardLeg]] = {}
@@ -106,6 +114,7 @@ class World:
                 self.day0_h,
                 closed=closure_windows(closures, "border", [b.place], start),
                 customs_down=closure_windows(closures, "customs", [b.place], start),
+                warmup_h=warmup_h,
             )
             for b in scenario.borders.values()
         }
@@ -130,6 +139,7 @@ class World:
             self.drayage_h,
             self._arrived,
             self._delivered,
+            warmup_h,
         )
 
         self.failures = [
@@ -290,6 +300,9 @@ class World:
             hub.queue(b.current.ref).push(b)
 
     def _arrived(self, box: Container) -> None:
+        self.daily.add(self.env.now, f"teu_arrived.{box.mode}", box.teu)
+        if box.t_created < self.warmup_h:
+            return
         key = (box.mode, box.itinerary[0].from_, box.destination)
         if box.mode == "rail":
             tally = self.transit_h.get(key)
@@ -300,7 +313,6 @@ class World:
         if tally is None:
             tally = self.door_h[key] = Tally()
         tally.add(box.t_arrived - box.t_created)
-        self.daily.add(self.env.now, f"teu_arrived.{box.mode}", box.teu)
 
     def _delivered(self, box: Container) -> None:
         del self.live[box.cid]

@@ -1,17 +1,16 @@
 """Routes through the network: which trains and onward legs take a box to its destination.
 
-A pure function of the scenario, used both to validate a scenario (every demand
-destination must be reachable) and by the model to give each booked box its itinerary.
+A pure function of the network (service routes, onward legs, terminals), used both to
+validate a scenario (every demand destination must be reachable) and by the model to give
+each booked box its itinerary (:meth:`g60rail.Scenario.itinerary`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Collection, Mapping, Sequence
+from typing import NamedTuple
 
 from g60rail.errors import ScenarioError
-
-if TYPE_CHECKING:
-    from g60rail.scenario.schema import Scenario
 
 __all__ = ["Hop", "plan_itinerary"]
 
@@ -26,24 +25,40 @@ class Hop(NamedTuple):
     to: str
 
 
-def plan_itinerary(scenario: Scenario, service: str, destination: str) -> tuple[Hop, ...]:
+def plan_itinerary(
+    routes: Mapping[str, Sequence[str]],
+    onward_legs: Sequence[tuple[str, str]],
+    terminals: Collection[str],
+    service: str,
+    destination: str,
+) -> tuple[Hop, ...]:
     """The hops from a service's origin to ``destination``.
 
     Tried in order: a later stop of the service; an onward leg from one of its stops; a
     second service starting at one of its terminals (optionally followed by an onward
     leg).  A box stays on its own train as long as that train can take it.
 
+    Parameters
+    ----------
+    routes
+        Service id -> its stops in order.
+    onward_legs
+        ``(from, to)`` of each onward leg; a hop names a leg by its index here.
+    terminals
+        Places with a container terminal (the hub included), where boxes can change trains.
+    service, destination
+        The booked service and the box's destination place.
+
     Raises
     ------
     ScenarioError
         No such route.
     """
-    spec = scenario.services[service]
-    route = spec.route
+    route = routes[service]
     origin = route[0]
     if destination in route[1:]:
         return (Hop("rail", service, origin, destination),)
-    onward = {(o.from_, o.to): str(i) for i, o in enumerate(scenario.onward)}
+    onward = {leg: str(i) for i, leg in enumerate(onward_legs)}
     for stop in route[1:]:
         if (stop, destination) in onward:
             return (
@@ -51,15 +66,15 @@ def plan_itinerary(scenario: Scenario, service: str, destination: str) -> tuple[
                 Hop("onward", onward[stop, destination], stop, destination),
             )
     for stop in route[1:]:
-        if scenario.terminal(stop) is None:
+        if stop not in terminals:
             continue
         first = Hop("rail", service, origin, stop)
-        for sid2, s2 in scenario.services.items():
-            if sid2 == service or s2.route[0] != stop:
+        for sid2, route2 in routes.items():
+            if sid2 == service or route2[0] != stop:
                 continue
-            if destination in s2.route[1:]:
+            if destination in route2[1:]:
                 return (first, Hop("rail", sid2, stop, destination))
-            for stop2 in s2.route[1:]:
+            for stop2 in route2[1:]:
                 if (stop2, destination) in onward:
                     return (
                         first,
