@@ -78,8 +78,9 @@ class Streams:
             self._rngs[name] = gen
         return gen
 
-    def sampler(self, name: str, dist: Distribution) -> Sampler:
-        """A buffered scalar sampler of ``dist`` drawing from the stream ``name``."""
+    def sampler(self, name: str, dist: float | _Dist) -> Sampler:
+        """A buffered scalar sampler of ``dist`` (a :data:`DistSpec` value: a distribution
+        or a plain number) drawing from the stream ``name``."""
         return Sampler(dist, self.rng(name))
 
 
@@ -226,7 +227,7 @@ def as_distribution(spec: float | _Dist) -> _Dist:
     return Constant(value=float(spec))
 
 
-class Sampler(functools.partial):
+class Sampler(functools.partial[float]):
     """Draws scalars from a distribution in blocks, for speed in event loops.
 
     Call it for the next value.  The sequence depends only on the generator's state and
@@ -239,6 +240,8 @@ class Sampler(functools.partial):
     mean
         Mean of the underlying distribution.
     """
+
+    mean: float
 
     def __new__(cls, dist: float | _Dist, rng: np.random.Generator) -> Sampler:
         d = as_distribution(dist)

@@ -100,6 +100,7 @@ def parse_space(items: Sequence[str] | None) -> dict[str, tuple[Any, Any]]:
         ends = raw.split(":")
         if len(ends) != 2:
             raise UserError(f"--space {item!r}: expected KEY=LOW:HIGH")
+        lo_hi: tuple[float, ...]  # ints when both ends are
         try:
             lo_hi = tuple(int(e) for e in ends)
         except ValueError:

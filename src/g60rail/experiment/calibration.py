@@ -17,7 +17,9 @@ Example
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 import pandas as pd
 
@@ -180,6 +182,25 @@ def calibration_table(result: Result) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+class _Row(Protocol):
+    """One row of :func:`calibration_table` as ``DataFrame.itertuples`` yields it."""
+
+    quantity: str
+    target: str
+    low: float
+    high: float
+    unit: str
+    kpi: str
+    value: float
+    ok: bool
+    source: str
+
+
+def _rows(df: pd.DataFrame) -> Iterable[_Row]:
+    # pandas-stubs types each field of a row as any scalar; the columns are COLUMNS
+    return cast("Iterable[_Row]", df.itertuples(index=False))
+
+
 def format_calibration(df: pd.DataFrame) -> str:
     """The calibration table as plain text, one line per target, ready to print.
 
@@ -195,16 +216,15 @@ def format_calibration(df: pd.DataFrame) -> str:
         target as published; then a count of targets met.
     """
     values = [
-        "n/a" if not math.isfinite(r.value) else f"{r.value:,.1f} {r.unit}"
-        for r in df.itertuples(index=False)
+        "n/a" if not math.isfinite(r.value) else f"{r.value:,.1f} {r.unit}" for r in _rows(df)
     ]
-    ranges = [f"{r.low:,.0f}–{r.high:,.0f} {r.unit}" for r in df.itertuples(index=False)]
+    ranges = [f"{r.low:,.0f}–{r.high:,.0f} {r.unit}" for r in _rows(df)]
     q_w = max([len("quantity"), *(len(q) for q in df["quantity"])])
     v_w = max([len("simulated"), *(len(v) for v in values)])
     r_w = max([len("accepted"), *(len(r) for r in ranges)])
     header = f"{'quantity':<{q_w}}  {'simulated':>{v_w}}  {'accepted':>{r_w}}  {'':4}  target"
     lines = [header, "-" * len(header)]
-    for r, value, rng in zip(df.itertuples(index=False), values, ranges, strict=True):
+    for r, value, rng in zip(_rows(df), values, ranges, strict=True):
         verdict = "ok" if r.ok else "OFF"
         lines.append(f"{r.quantity:<{q_w}}  {value:>{v_w}}  {rng:>{r_w}}  {verdict:<4}  {r.target}")
     n_ok = int(df["ok"].sum())

@@ -39,7 +39,9 @@ from g60rail.scenario.schema import Scenario
 __all__ = [
     "ReplicationResult",
     "SweepResult",
+    "check_days",
     "expand_points",
+    "progress_bar",
     "replicate",
     "replication_seeds",
     "sweep",
@@ -65,14 +67,18 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
     return [int(c.generate_state(1)[0]) for c in children]
 
 
-def _check_days(days: float, warmup_days: float) -> None:
+def check_days(days: float, warmup_days: float) -> None:
+    """Raise ``ValueError`` unless ``days > 0`` and ``0 <= warmup_days < days``."""
     if not (isinstance(days, (int, float)) and math.isfinite(days) and days > 0):
         raise ValueError(f"days must be a positive number, got {days!r}")
     if not (math.isfinite(warmup_days) and 0 <= warmup_days < days):
         raise ValueError(f"warmup_days must be in [0, days), got {warmup_days!r}")
 
 
-def _progress(total: int, initial: int, desc: str, progress: bool | None, unit: str = "run") -> Any:
+def progress_bar(
+    total: int, initial: int, desc: str, progress: bool | None, unit: str = "run"
+) -> Any:
+    """A tqdm bar; ``progress=None`` shows it on a terminal or in a notebook only."""
     from tqdm.auto import tqdm
 
     # None: shown on a terminal or in a notebook, hidden when output is redirected
@@ -137,6 +143,8 @@ class ReplicationResult:
     def ci(self, kpi: str) -> Interval:
         """The confidence interval of one KPI's mean."""
         row = self.summary.loc[kpi]
+        # the summary has one row per KPI, so a label selects a single row
+        assert isinstance(row, pd.Series)
         return Interval(
             float(row["mean"]),
             float(row["std"]),
@@ -187,13 +195,13 @@ def replicate(
     -------
     ReplicationResult
     """
-    _check_days(days, warmup_days)
+    check_days(days, warmup_days)
     seeds = replication_seeds(seed, replications)
     base = scenario.to_dict()
     tasks = [
         Task(f"r{i}", base, {}, float(days), s, float(warmup_days)) for i, s in enumerate(seeds)
     ]
-    with _progress(len(tasks), 0, "replications", progress) as bar:
+    with progress_bar(len(tasks), 0, "replications", progress) as bar:
         results = _execute(tasks, executor, bar)
     kpi_names = _kpi_columns(results.values())
     rows = [{"replication": i, "seed": s, **results[f"r{i}"]} for i, s in enumerate(seeds)]
@@ -399,7 +407,7 @@ def sweep(
         A key does not exist in the scenario or a value is invalid (checked before any
         run starts).
     """
-    _check_days(days, warmup_days)
+    check_days(days, warmup_days)
     pts = expand_points(grid, points)
     seeds = replication_seeds(seed, replications)
     base = scenario.to_dict()
@@ -452,7 +460,7 @@ def sweep(
             )
 
     todo = [t for k, t in tasks_by_key.items() if k not in done]
-    with _progress(len(tasks_by_key), len(tasks_by_key) - len(todo), "sweep", progress) as bar:
+    with progress_bar(len(tasks_by_key), len(tasks_by_key) - len(todo), "sweep", progress) as bar:
         done.update(_execute(todo, executor, bar, record))
 
     kpi_names = _kpi_columns(done[key] for *_, key in cells)

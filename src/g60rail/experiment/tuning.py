@@ -27,8 +27,8 @@ from g60rail.errors import ScenarioError
 from g60rail.experiment.executors import Executor, Task, resolve_executor
 from g60rail.experiment.replications import (
     KPIs,
-    _check_days,
-    _progress,
+    check_days,
+    progress_bar,
     replication_seeds,
 )
 from g60rail.kpi import Constraint, parse_constraint
@@ -203,7 +203,7 @@ def tune(
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise ImportError("tune() needs Optuna: pip install 'g60rail[tune]'") from exc
 
-    _check_days(days, warmup_days)
+    check_days(days, warmup_days)
     spec = _space_spec(scenario, space)
     cons = [parse_constraint(c) for c in constraints]
     unit_costs = dict(costs if costs is not None else scenario_costs(scenario))
@@ -269,7 +269,7 @@ def tune(
             if isinstance(sampler, optuna.samplers.GridSampler):
                 seen = {json.dumps(t.params, sort_keys=True) for t in finished}
                 remaining = min(remaining, _grid_size(grid) - len(seen))
-            with _progress(n_trials, min(n_done, n_trials), "tune", progress, "trial") as bar:
+            with progress_bar(n_trials, min(n_done, n_trials), "tune", progress, "trial") as bar:
                 study.optimize(run, n_trials=remaining, callbacks=[lambda s, t: bar.update(1)])
         finally:
             if owned:
@@ -351,7 +351,7 @@ class _TrialRunner:
         for task, kpis in self.executor.run(tasks):
             results[task.key] = kpis
         frame = pd.DataFrame([results[t.key] for t in tasks])
-        return {k: float(v) for k, v in frame.mean(numeric_only=True).items()}
+        return {str(k): float(v) for k, v in frame.mean(numeric_only=True).items()}
 
     def __call__(self, trial: Any) -> float:
         import optuna

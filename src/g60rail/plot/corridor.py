@@ -51,7 +51,9 @@ def _aspect(lats: Iterable[float]) -> float:
 
 def _segments(scenario: Scenario) -> list[tuple[str, str, str, float, bool]]:
     """(from, to, mode, km, onward) of every leg and onward leg."""
-    segs = [(leg.from_, leg.to, leg.mode, leg.km, False) for leg in scenario.legs]
+    segs: list[tuple[str, str, str, float, bool]] = [
+        (leg.from_, leg.to, leg.mode, leg.km, False) for leg in scenario.legs
+    ]
     segs += [(o.from_, o.to, o.mode, o.km, True) for o in scenario.onward]
     return segs
 
@@ -107,7 +109,7 @@ def _draw_places(
     fontsize: str | float = "small",
 ) -> set[str]:
     """Markers and labels; places closer than ``merge_deg`` share one label."""
-    kinds = set()
+    kinds: set[str] = set()
     clusters: list[list[str]] = []
     for pid in places:
         p = scenario.places[pid]
@@ -235,7 +237,9 @@ def corridor_map(
         fig = Figure(figsize=(10, 8.5), layout="constrained")
         ax = fig.add_subplot()
     else:
-        fig = ax.figure  # type: ignore[assignment]
+        parent = ax.figure
+        # a SubFigure: return the figure holding it
+        fig = parent if isinstance(parent, Figure) else parent.figure
     places = scenario.places
     hub = places[scenario.hub.place]
     near = {

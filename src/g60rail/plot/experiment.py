@@ -13,17 +13,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from g60rail.kpi import STAT_COLUMNS, parse_constraint
+from g60rail.plot.axes import figure_and_axes
 
 __all__ = ["sweep_chart", "tuning_chart"]
 
 _TUNE_FIXED = ("trial", "objective", "cost", "feasible", "violation")
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float] = (8, 4.8)) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig, fig.add_subplot()
 
 
 def _sweep_params(summary: pd.DataFrame) -> list[str]:
@@ -53,7 +47,7 @@ def sweep_chart(summary_df: pd.DataFrame, kpi: str, param: str, ax: Axes | None 
     rows = summary_df[summary_df["kpi"] == kpi]
     if rows.empty:
         raise KeyError(f"no KPI {kpi!r} in the sweep summary")
-    fig, ax = _axes(ax)
+    fig, ax = figure_and_axes(ax, (8, 4.8))
     others = [p for p in params if p != param and rows[p].nunique(dropna=False) > 1]
     x_numeric = pd.api.types.is_numeric_dtype(rows[param])
     categories = list(dict.fromkeys(rows[param])) if not x_numeric else []
@@ -121,7 +115,7 @@ def tuning_chart(
             kpi = candidates[0]
     if kpi not in trials_df.columns:
         raise KeyError(f"no KPI {kpi!r} in the trials")
-    fig, ax = _axes(ax)
+    fig, ax = figure_and_axes(ax, (8, 4.8))
     feasible = trials_df["feasible"].astype(bool).to_numpy()
     x = trials_df[kpi].to_numpy(float)
     y = trials_df[cost].to_numpy(float)

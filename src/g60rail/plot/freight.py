@@ -13,13 +13,14 @@ A service keeps its colour in every figure: the outbound direction is drawn soli
 from __future__ import annotations
 
 import zlib
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+from g60rail.plot.axes import date_axis, figure_and_axes, no_data, tables_of
 
 __all__ = [
     "cumulative_teu",
@@ -72,37 +73,6 @@ def service_style(service: str) -> dict[str, Any]:
     return {"color": color, "linestyle": "--" if service.endswith("_return") else "-"}
 
 
-def _tables(result_or_tables: Any) -> dict[str, pd.DataFrame]:
-    return getattr(result_or_tables, "tables", result_or_tables)
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float] = (10, 4.5)) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax  # type: ignore[return-value]
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig, fig.add_subplot()
-
-
-def _date_axis(ax: Axes) -> None:
-    """Concise real-date ticks on the x axis (no rotation, so it works in grids)."""
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    ax.set_xlabel("date")
-
-
-def _no_data(ax: Axes, what: str) -> None:
-    ax.text(
-        0.5,
-        0.5,
-        f"no {what} in this run",
-        ha="center",
-        va="center",
-        transform=ax.transAxes,
-        color="0.4",
-    )
-
-
 # ------------------------------------------------------------------ throughput ------
 def teu_per_day(result: Any, ax: Axes | None = None, *, rolling_days: int = 7) -> Figure:
     """TEU departing per day for each service (one line per service and direction).
@@ -121,14 +91,14 @@ def teu_per_day(result: Any, ax: Axes | None = None, *, rolling_days: int = 7) -
     Figure
         The figure holding ``ax``.
     """
-    ts = _tables(result)["timeseries"]
-    fig, ax = _axes(ax)
+    ts = tables_of(result)["timeseries"]
+    fig, ax = figure_and_axes(ax, (10, 4.5))
     cols = sorted(c for c in ts.columns if c.startswith("teu_departed."))
     for col in cols:
         sid = col.split(".", 1)[1]
         y = ts[col].rolling(rolling_days, min_periods=1, center=True).mean()
         ax.plot(ts["date"], y, label=sid, **service_style(sid))
-    _date_axis(ax)
+    date_axis(ax)
     ax.set_ylabel(f"TEU departed per day ({rolling_days}-day mean)")
     ax.set_title("Train departures by service and direction")
     ax.set_ylim(bottom=0)
@@ -155,8 +125,8 @@ def cumulative_teu(result: Any, ax: Axes | None = None) -> Figure:
     Figure
         The figure holding ``ax``.
     """
-    ts = _tables(result)["timeseries"]
-    fig, ax = _axes(ax)
+    ts = tables_of(result)["timeseries"]
+    fig, ax = figure_and_axes(ax, (10, 4.5))
     # values are counted per day; plot them at the end of their day
     t = ts["date"] + pd.Timedelta(days=1)
     # a day-level counter appears in the table once it has counted something
@@ -170,7 +140,7 @@ def cumulative_teu(result: Any, ax: Axes | None = None) -> Figure:
         ax.plot(t, departed, color="tab:blue", label="departed by train (all legs)")
     ax.plot(t, delivered, color="tab:green", label="delivered to consignee")
     ax.fill_between(t, delivered, created, color="tab:orange", alpha=0.2, label="in the system")
-    _date_axis(ax)
+    date_axis(ax)
     ax.set_ylabel("cumulative TEU")
     ax.set_ylim(bottom=0)
     ax.set_title("Cumulative TEU")
@@ -195,12 +165,12 @@ def yard_and_gate(result: Any, place: str = "songjiang", ax: Axes | None = None)
     Figure
         The figure holding ``ax``.
     """
-    ts = _tables(result)["timeseries"]
-    fig, ax = _axes(ax)
+    ts = tables_of(result)["timeseries"]
+    fig, ax = figure_and_axes(ax, (10, 4.5))
     ax.plot(ts["date"], ts[f"yard_teu_mean.{place}"], label="yard, daily mean")
     ax.plot(ts["date"], ts[f"yard_teu_max.{place}"], label="yard, daily max", alpha=0.7)
     ax.plot(ts["date"], ts[f"yard_capacity_teu.{place}"], "k--", label="yard capacity")
-    _date_axis(ax)
+    date_axis(ax)
     ax.set_ylabel("yard occupancy (TEU)")
     ax.set_ylim(bottom=0)
     gate = ax.twinx()
@@ -285,10 +255,10 @@ def utilization(
     """
     kpis = getattr(result, "kpis", result)
     rows = _utilization_rows(kpis, hub_place)
-    fig, ax = _axes(ax, figsize=(8, 0.35 * max(len(rows), 4) + 1.2))
+    fig, ax = figure_and_axes(ax, (8, 0.35 * max(len(rows), 4) + 1.2))
     colors = {name: _PALETTE[i + 1] for i, name in enumerate(_RESOURCE.values())}
     if not rows:
-        _no_data(ax, "utilisation KPIs")
+        no_data(ax, "utilisation KPIs")
     y = np.arange(len(rows))[::-1]
     for yi, (_place, what, u) in zip(y, rows, strict=True):
         ax.barh(yi, 100 * u, color=colors.get(what, "tab:gray"), height=0.7)
@@ -318,7 +288,8 @@ def _service_routes(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     trains = tables.get("trains")
     if trains is None or trains.empty:
         return {}
-    return trains.groupby("service")["destination"].first().to_dict()
+    # pandas-stubs types to_dict() as dict[Hashable, Any]: here service id -> place id
+    return cast("dict[str, str]", trains.groupby("service")["destination"].first().to_dict())
 
 
 def _ecdf_by_service(ax: Axes, values: pd.Series, services: pd.Series, unit_days: bool) -> int:
@@ -357,14 +328,14 @@ def transit_ecdf(result: Any, ax: Axes | None = None, *, days: bool = False) -> 
     Figure
         The figure holding ``ax``.
     """
-    tables = _tables(result)
+    tables = tables_of(result)
     c = tables["containers"]
-    fig, ax = _axes(ax, figsize=(8, 4.5))
+    fig, ax = figure_and_axes(ax, (8, 4.5))
     end = _service_routes(tables)
     rail = c[(c["mode"] == "rail") & (c["destination"] == c["service"].map(end))]
     n = _ecdf_by_service(ax, rail["t_arrived"] - rail["t_departed"], rail["service"], days)
     if n == 0:
-        _no_data(ax, "completed rail transits")
+        no_data(ax, "completed rail transits")
     ax.set_xlabel(f"transit, train departure to arrival at destination ({'d' if days else 'h'})")
     ax.set_ylabel("share of boxes (cumulative)")
     ax.set_ylim(0, 1.02)
@@ -401,9 +372,9 @@ def dwell_ecdf(
     Figure
         The figure holding ``ax``.
     """
-    c = _tables(result)["containers"]
+    c = tables_of(result)["containers"]
     rail = c[c["mode"] == "rail"]
-    fig, ax = _axes(ax, figsize=(8, 4.5))
+    fig, ax = figure_and_axes(ax, (8, 4.5))
     if stage == "origin":
         values = rail["t_departed"] - rail["t_gate_in"]
         what = "dwell at the first terminal, gate-in to train departure"
@@ -414,7 +385,7 @@ def dwell_ecdf(
         raise ValueError(f"stage must be 'origin' or 'destination', got {stage!r}")
     n = _ecdf_by_service(ax, values, rail["service"], days)
     if n == 0:
-        _no_data(ax, "dwell times")
+        no_data(ax, "dwell times")
     ax.set_xlabel(f"{what} ({'d' if days else 'h'})")
     ax.set_ylabel("share of boxes (cumulative)")
     ax.set_ylim(0, 1.02)

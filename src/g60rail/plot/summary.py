@@ -89,7 +89,9 @@ def kpi_table(result: Any, ax: Axes | None = None) -> Figure:
         fig = Figure(figsize=(6, 6), layout="constrained")
         ax = fig.add_subplot()
     else:
-        fig = ax.figure  # type: ignore[assignment]
+        parent = ax.figure
+        # a SubFigure: return the figure holding it
+        fig = parent if isinstance(parent, Figure) else parent.figure
     rows = [[label, _fmt(kpis[k], unit), unit] for k, label, unit in HEADLINE_KPIS if k in kpis]
     created = kpis.get("freight.teu_created", math.nan)
     balance = kpis.get("freight.teu_delivered", math.nan) + kpis.get(

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol, cast
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from g60rail.plot.freight import _axes, _date_axis, _no_data, _tables, service_style
+from g60rail.plot.axes import date_axis, figure_and_axes, no_data, tables_of
+from g60rail.plot.freight import service_style
 from g60rail.scenario.schema import Scenario
 
 __all__ = ["default_route", "route_km", "train_graph"]
@@ -28,7 +29,8 @@ def default_route(scenario: Scenario) -> list[str]:
     routes = [s.route for s in scenario.services.values()]
     if not routes:
         raise ValueError("the scenario has no services, so no route for a train graph")
-    return list(max(routes, key=len))
+    longest = max(routes, key=len)
+    return list(longest)
 
 
 def _leg(scenario: Scenario, a: str, b: str) -> Any:
@@ -36,6 +38,24 @@ def _leg(scenario: Scenario, a: str, b: str) -> Any:
         if leg.key == frozenset((a, b)) and leg.mode == "rail":
             return leg
     raise ValueError(f"no rail leg joins {a!r} and {b!r}")
+
+
+class _TrainRow(Protocol):
+    """A row of the ``trains`` table, as ``DataFrame.itertuples`` yields it."""
+
+    tid: int
+    service: str
+    t_departed: float
+    t_arrived: float
+
+
+class _BorderRow(Protocol):
+    """A row of the ``border`` table, as ``DataFrame.itertuples`` yields it."""
+
+    tid: int
+    port: str
+    t_in: float
+    t_out: float
 
 
 def route_km(scenario: Scenario, route: Sequence[str]) -> dict[str, float]:
@@ -129,20 +149,21 @@ def train_graph(
     Figure
         The figure holding ``ax``.
     """
-    tables = _tables(result)
+    tables = tables_of(result)
     trains, border = tables["trains"], tables.get("border")
     route = list(route) if route is not None else default_route(scenario)
     km = route_km(scenario, route)
     start = pd.Timestamp(scenario.meta.start)
-    fig, ax = _axes(ax, figsize=(11, 5.5))
+    fig, ax = figure_and_axes(ax, (11, 5.5))
     wanted = set(services) if services is not None else None
     by_tid: dict[int, dict[str, tuple[float, float]]] = {}
     if border is not None:
-        for row in border.itertuples(index=False):
-            by_tid.setdefault(int(row.tid), {})[str(row.port)] = (float(row.t_in), float(row.t_out))
+        # pandas-stubs types each field of a row as any scalar; the columns are known
+        for b in cast("Iterable[_BorderRow]", border.itertuples(index=False)):
+            by_tid.setdefault(int(b.tid), {})[str(b.port)] = (float(b.t_in), float(b.t_out))
     labelled: set[str] = set()
     drawn = 0
-    for row in trains.itertuples(index=False):
+    for row in cast("Iterable[_TrainRow]", trains.itertuples(index=False)):
         sid = str(row.service)
         spec = scenario.services.get(sid)
         if spec is None or (wanted is not None and sid not in wanted):
@@ -170,7 +191,9 @@ def train_graph(
         ]
         if rec:
             ax.plot(
-                [r[0] for r in rec],
+                # datetimes are valid x data (matplotlib units), but its stubs take only
+                # ArrayLike (matplotlib issue 27140)
+                [r[0] for r in rec],  # type: ignore[arg-type]
                 [r[1] for r in rec],
                 ".",
                 ms=3,
@@ -178,8 +201,8 @@ def train_graph(
             )
         drawn += 1
     if drawn == 0:
-        _no_data(ax, "completed trains along this route")
-    _date_axis(ax)
+        no_data(ax, "completed trains along this route")
+    date_axis(ax)
     ax.set_ylabel(f"route km from {route[0]} (km)")
     top = max(km.values())
     ax.set_ylim(-0.03 * top, 1.03 * top)
