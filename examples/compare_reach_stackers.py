@@ -1,9 +1,9 @@
 """How many reach stackers does the Songjiang hub need in the growth case?
 
-Runs ``hub_expansion.toml`` (daily trains at Songjiang) with 1 to 6 reach stackers, the
-same seeds for every fleet size (common random numbers, so differences come from the
-fleet, not from luck), and plots the mean yard dwell and the stacker utilisation against
-the fleet size.
+Runs the packaged scenario ``hub_expansion`` (daily trains at Songjiang) with 1 to 6
+reach stackers, the same seeds for every fleet size (common random numbers, so differences
+come from the fleet, not from luck), and plots the mean yard dwell and the stacker
+utilisation against the fleet size.
 
     python examples/compare_reach_stackers.py --days 60 --out figures/
 """
@@ -19,8 +19,6 @@ from matplotlib.figure import Figure
 
 import g60rail as g6
 
-HERE = Path(__file__).resolve().parent
-
 
 def main(argv: list[str] | None = None) -> Path:
     """Run the comparison, print a table and save ``reach_stackers.png``; return its path."""
@@ -30,7 +28,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--out", type=Path, default=None, help="folder for the figure (temp)")
     args = parser.parse_args(argv)
 
-    scenario = g6.load_scenario(HERE / "hub_expansion.toml")
+    scenario = g6.load_scenario("hub_expansion")
     rows = []
     for stackers in range(1, 7):
         variant = scenario.with_overrides({"hub.reach_stackers": stackers})

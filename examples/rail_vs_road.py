@@ -1,9 +1,9 @@
 """Rail versus road from Songjiang to Vientiane, on the same G60 demand.
 
-Runs ``rail_vs_road.toml`` (half of the G60 bookings go by truck) and compares the
-door-to-door time of each mode - from the booking to the box standing at its destination -
-as distributions, and prints the means next to the rail transit (train departure to
-arrival).
+Runs the packaged scenario ``rail_vs_road`` (half of the G60 bookings go by truck) and
+compares the door-to-door time of each mode - from the booking to the box standing at its
+destination - as distributions, and prints the means next to the rail transit (train
+departure to arrival).
 
     python examples/rail_vs_road.py --days 60 --out figures/
 """
@@ -18,8 +18,6 @@ from matplotlib.figure import Figure
 
 import g60rail as g6
 
-HERE = Path(__file__).resolve().parent
-
 
 def main(argv: list[str] | None = None) -> Path:
     """Run the scenario, print the times and save ``rail_vs_road.png``; return its path."""
@@ -29,7 +27,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--out", type=Path, default=None, help="folder for the figure (temp)")
     args = parser.parse_args(argv)
 
-    scenario = g6.load_scenario(HERE / "rail_vs_road.toml")
+    scenario = g6.load_scenario("rail_vs_road")
     result = g6.simulate(scenario, days=args.days, seed=args.seed)
     k = result.kpis
     for name in (

@@ -1,20 +1,25 @@
-"""Example scenarios validate and answer their question; example scripts run."""
+"""Packaged scenarios: each resolves, validates and answers its question; the ones built on
+the baseline stay short deltas (no copies); the example scripts run."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import g60rail as g6
 from g60rail.cli import main as cli_main
+from g60rail.errors import ScenarioError
+from g60rail.scenario.io import packaged_scenarios
+from tests.scenario.test_scenario import cited
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-TOMLS = sorted(EXAMPLES.glob("*.toml"))
+DATA = Path(g6.__file__).parent / "scenario" / "data"
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))
 EXPECTED = {
     "launch_2023",
@@ -25,31 +30,98 @@ EXPECTED = {
     "border_fastpass",
     "rail_vs_road",
 }
+NAMES = sorted(packaged_scenarios())
+DELTAS = [n for n in NAMES if n != "baseline"]
+MAX_DELTA_LINES = 60
+MAX_TOML_LINES = 2_000
 DAYS = 28
 
 
+def raw(name: str) -> dict[str, Any]:
+    return tomllib.loads((DATA / f"{name}.toml").read_text(encoding="utf-8"))
+
+
 def test_the_gallery_is_complete() -> None:
-    assert {p.stem for p in TOMLS} >= EXPECTED
+    assert set(NAMES) >= EXPECTED | {"baseline"}
     assert {p.stem for p in SCRIPTS} >= {"compare_reach_stackers", "rail_vs_road"}
+    assert not list(EXAMPLES.glob("*.toml")), "examples are packaged deltas, not copies"
 
 
-@pytest.mark.parametrize("path", TOMLS, ids=lambda p: p.stem)
-def test_example_validates_and_says_what_it_asks(path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert cli_main(["validate", str(path)]) == 0
+@pytest.mark.parametrize("name", NAMES)
+def test_packaged_scenario_resolves_and_validates(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli_main(["validate", name]) == 0
     assert "valid scenario" in capsys.readouterr().out
-    text = path.read_text(encoding="utf-8")
-    assert text.startswith(f"# examples/{path.name}")
-    assert "Question:" in text.split("[meta]")[0]
-    assert g6.load_scenario(path).meta.name == path.stem
-    # every edited value cites corridor-facts (F/D/E) or says it is an estimate
-    for line in text.splitlines():
-        if "CHANGED" in line and not line.startswith("#"):
-            assert re.search(r"estimate|\bF\b|\bD\b|\bE\b", line), line
+    sc = g6.load_scenario(name)
+    assert sc.meta.name == name
+    assert sc.base_chain[0] == f"{name} (packaged)"
+    assert packaged_scenarios()[name] == raw(name)["meta"]["description"]
+
+
+@pytest.mark.parametrize("name", DELTAS)
+def test_delta_is_short_and_says_what_it_asks(name: str) -> None:
+    text = (DATA / f"{name}.toml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert len(lines) <= MAX_DELTA_LINES, f"{name}.toml has {len(lines)} lines"
+    opening = []
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        opening.append(line)
+    assert "Question:" in "\n".join(opening), "the opening comment states its question"
+    assert isinstance(raw(name)["meta"].get("base"), str), "a delta names its base"
+    # every number the delta sets cites corridor-facts (F/D/E) or says it is an estimate
+    uncited = []
+    for i, line in enumerate(lines):
+        code = line.split("#", 1)[0]
+        key, _, value = code.partition("=")
+        if key.strip() in {"name", "description"}:
+            continue
+        if value and any(ch.isdigit() for ch in value) and not cited(lines, i):
+            uncited.append(line)
+    assert uncited == []
+
+
+def leaves(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted leaf -> value; tables are walked, arrays are leaves (they replace whole)."""
+    if isinstance(data, dict) and data:
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            out.update(leaves(v, f"{prefix}.{k}" if prefix else k))
+        return out
+    return {prefix: data}
+
+
+@pytest.mark.parametrize("name", DELTAS)
+def test_delta_holds_only_differences(name: str) -> None:
+    """A value the delta sets that its base already has (defaults included) is a copy: it
+    would pin the base's value and let the two drift apart."""
+    delta = raw(name)
+    meta = dict(delta["meta"])
+    base = g6.load_scenario(meta.pop("base"))
+    meta.pop("remove", None)
+    repeats = []
+    for key, value in leaves({**delta, "meta": meta}).items():
+        try:
+            same = base.with_overrides({key: value}).hash == base.hash
+        except ScenarioError:  # a key the base does not have, or a value it rejects
+            same = False
+        if same:
+            repeats.append(f"{key} = {value!r}")
+    assert repeats == [], f"{name}.toml repeats its base: {repeats}"
+
+
+def test_all_scenario_files_together_stay_small() -> None:
+    files = sorted((ROOT / "src").rglob("*.toml")) + sorted(EXAMPLES.rglob("*.toml"))
+    total = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in files)
+    assert DATA / "baseline.toml" in files
+    assert total < MAX_TOML_LINES, f"{total} lines of TOML in {len(files)} files"
 
 
 @pytest.fixture(scope="module")
 def kpis() -> dict[str, dict[str, float]]:
-    return {p.stem: g6.simulate(g6.load_scenario(p), days=DAYS, seed=1).kpis for p in TOMLS}
+    return {n: g6.simulate(g6.load_scenario(n), days=DAYS, seed=1).kpis for n in EXPECTED}
 
 
 def test_launch_2023_runs_a_weekly_g60_of_about_39_teu(kpis: dict) -> None:
@@ -74,13 +146,13 @@ def test_the_fast_pass_takes_mohan_from_over_40_h_to_under_5_h(kpis: dict) -> No
 
 
 def test_peak_season_books_more_and_fills_the_trains(kpis: dict) -> None:
-    base = g6.simulate(g6.load_scenario(EXAMPLES / "border_fastpass.toml"), days=DAYS, seed=1)
-    assert kpis["peak_season"]["freight.teu_created"] > 1.2 * base.kpis["freight.teu_created"]
-    assert kpis["peak_season"]["hub.dwell_h_mean"] > base.kpis["hub.dwell_h_mean"]
+    base = kpis["border_fastpass"]  # the baseline's corridor, freight only
+    assert kpis["peak_season"]["freight.teu_created"] > 1.2 * base["freight.teu_created"]
+    assert kpis["peak_season"]["hub.dwell_h_mean"] > base["hub.dwell_h_mean"]
 
 
 def test_hub_expansion_has_the_bigger_hub(kpis: dict) -> None:
-    sc = g6.load_scenario(EXAMPLES / "hub_expansion.toml")
+    sc = g6.load_scenario("hub_expansion")
     assert (sc.hub.reach_stackers, sc.hub.loading_tracks) == (6, 6)
     assert (
         kpis["hub_expansion"]["freight.trains_departed"]

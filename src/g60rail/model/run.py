@@ -92,6 +92,7 @@ def simulate(
     manifest = {
         "scenario": scenario.meta.name,
         "scenario_hash": scenario.hash,
+        "base_chain": list(scenario.base_chain),
         "seed": int(seed),
         "days": float(days),
         "warmup_days": float(warmup_days),

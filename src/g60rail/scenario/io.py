@@ -3,6 +3,35 @@
 A scenario is named either by a packaged name (``"baseline"``, see
 :func:`packaged_scenarios`) or by a path to a TOML file.  Every problem becomes a
 :class:`~g60rail.errors.ScenarioError` that names the file, the dotted field and the value.
+
+Scenarios that build on others
+------------------------------
+A file can name its base and hold only what it changes::
+
+    [meta]
+    base = "baseline"                 # a packaged name, or a path ending in .toml,
+                                      # relative to the folder of this file
+    remove = ["station"]              # inherited sections or keys to drop (dotted)
+    name = "peak_season"
+
+The file is laid over its base by three rules:
+
+1. **Tables merge key by key**, recursively: ``[hub]`` with ``reach_stackers = 6`` changes
+   that key and keeps every other key of the base's ``[hub]``.
+2. **An array replaces the inherited array whole**, arrays of tables (``[[legs]]``)
+   included: a file that gives ``[[legs]]`` gives all of its legs.
+3. **``meta.remove`` drops inherited keys** before the file is laid over its base: each
+   entry is a dotted key (``"station"``, ``"disruptions.breakdowns"``,
+   ``"services.g60.demand.booking_lead_h"``); a key the base does not have is an error
+   naming it.  Removing a table and giving it again replaces it instead of merging.
+
+A base can have a base of its own (a delta on a delta); a cycle, a missing base file or an
+unknown packaged base is an error naming the files involved.  A packaged scenario names its
+base by packaged name.  ``meta.base`` and ``meta.remove`` are consumed here: what is
+validated, hashed, run and saved is the resolved scenario, which records where it came
+from in :attr:`Scenario.base_chain <g60rail.scenario.schema.Scenario.base_chain>`.
+Overrides (``load_scenario(source, overrides=...)``, ``g60rail run --set``) apply to the
+resolved scenario, with every default filled in.
 """
 
 from __future__ import annotations
@@ -10,13 +39,13 @@ from __future__ import annotations
 import copy
 import os
 import tomllib
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from g60rail.errors import FieldValueError, ScenarioError
+from g60rail.errors import ScenarioError
+from g60rail.scenario.overrides import dict_key, override_data, parse_override, validated
 from g60rail.scenario.schema import Scenario
 
 __all__ = [
@@ -24,11 +53,13 @@ __all__ = [
     "load_scenario",
     "packaged_scenarios",
     "parse_override",
+    "resolve_scenario_data",
     "save_scenario",
     "scenario_from_dict",
 ]
 
 _DATA = "g60rail.scenario.data"
+_MAX_BASES = 32  # a longer chain of bases is a mistake, not a design
 
 
 def packaged_scenarios() -> dict[str, str]:
@@ -45,10 +76,36 @@ def packaged_scenarios() -> dict[str, str]:
     return out
 
 
-def _read_toml(source: str) -> tuple[dict[str, Any], str]:
-    """The parsed TOML of a packaged name or a file path, and a label for messages."""
+@dataclass(frozen=True)
+class _Origin:
+    """One file of a chain of bases: a packaged scenario or a file on disk."""
+
+    label: str  # how messages name it: "baseline (packaged)" or the path
+    key: str  # identity, to find cycles: "packaged:baseline" or the resolved path
+    packaged: str | None = None  # the packaged name, or None for a file
+    path: Path | None = None  # the file's path, or None for a packaged scenario
+
+
+def _origin(source: str) -> _Origin:
+    """Where a packaged name or a file path (as given by a user) is read from."""
     path = Path(source)
     if path.suffix != ".toml" and os.sep not in source and "/" not in source:
+        return _Origin(f"{source} (packaged)", f"packaged:{source}", packaged=source)
+    return _file_origin(path)
+
+
+def _file_origin(path: Path) -> _Origin:
+    try:
+        key = str(path.resolve())
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte: reading says
+        key = os.path.abspath(path)
+    return _Origin(str(path), f"file:{key}", path=path)
+
+
+def _read_origin(origin: _Origin) -> dict[str, Any]:
+    """The parsed TOML of one file of a chain (every read and parse error named)."""
+    if origin.packaged is not None:
+        source = origin.packaged
         entry = resources.files(_DATA) / f"{source}.toml"
         if not entry.is_file():
             names = ", ".join(packaged_scenarios()) or "none"
@@ -59,8 +116,9 @@ def _read_toml(source: str) -> tuple[dict[str, Any], str]:
                 file=source,
             )
         text_bytes = entry.read_bytes()
-        label = f"{source} (packaged)"
     else:
+        assert origin.path is not None  # an origin is packaged or a file
+        path = origin.path
         try:
             text_bytes = path.read_bytes()
         except FileNotFoundError:
@@ -69,7 +127,9 @@ def _read_toml(source: str) -> tuple[dict[str, Any], str]:
             raise ScenarioError("is a directory, not a scenario file", file=str(path)) from None
         except OSError as exc:
             raise ScenarioError(f"cannot read file ({exc.strerror})", file=str(path)) from None
-        label = str(path)
+        except ValueError as exc:  # e.g. a NUL byte in the path
+            raise ScenarioError(f"cannot read file ({exc})", file=repr(str(path))) from None
+    label = origin.label
     try:
         # utf-8-sig: a byte-order mark (Windows editors) is not part of the TOML text
         text = text_bytes.decode("utf-8-sig")
@@ -78,7 +138,177 @@ def _read_toml(source: str) -> tuple[dict[str, Any], str]:
             f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})",
             file=label,
         ) from None
-    return _parse_toml(text, label), label
+    return _parse_toml(text, label)
+
+
+# -- bases ---------------------------------------------------------------------------------
+def _named_by(err: ScenarioError, naming: _Origin) -> ScenarioError:
+    """``err`` (about a base) with the file that names that base added to its message."""
+    kwargs: dict[str, Any] = {"field": err.field, "file": err.file, "problems": err.problems}
+    if err.has_value:
+        kwargs["value"] = err.value
+    return ScenarioError(f"{err.message} (the base named by meta.base of {naming.label})", **kwargs)
+
+
+def _base_origin(base: str, naming: _Origin) -> _Origin:
+    """Where the base ``base`` named by the file ``naming`` is read from."""
+    if base.endswith(".toml") and naming.packaged is not None:
+        if "/" in base or os.sep in base:
+            raise ScenarioError(
+                "a packaged scenario names its base by packaged name",
+                field="meta.base",
+                value=base,
+                file=naming.label,
+            )
+        base = base[: -len(".toml")]
+    if not base.endswith(".toml"):
+        if "/" in base or os.sep in base:
+            raise ScenarioError(
+                "a base is a packaged name or a path ending in .toml",
+                field="meta.base",
+                value=base,
+                file=naming.label,
+            )
+        return _origin(base)
+    assert naming.path is not None  # a packaged file's .toml base is a packaged name
+    return _file_origin(Path(os.path.normpath(naming.path.parent / base)))
+
+
+def _inheritance(data: dict[str, Any], origin: _Origin) -> tuple[str | None, list[str]]:
+    """Take ``meta.base`` and ``meta.remove`` out of a file's data (checked)."""
+    meta = data.get("meta")
+    if not isinstance(meta, dict):
+        return None, []
+    base = meta.pop("base", None)
+    remove = meta.pop("remove", [])
+    if base is not None and (not isinstance(base, str) or not base.strip()):
+        raise ScenarioError(
+            "meta.base must be a packaged name or a path ending in .toml",
+            field="meta.base",
+            value=base,
+            file=origin.label,
+        )
+    if not isinstance(remove, list) or not all(isinstance(k, str) and k for k in remove):
+        raise ScenarioError(
+            'meta.remove must be a list of dotted keys, e.g. ["station"]',
+            field="meta.remove",
+            value=remove,
+            file=origin.label,
+        )
+    if remove and base is None:
+        raise ScenarioError(
+            "meta.remove needs a meta.base to remove keys from",
+            field="meta.remove",
+            value=remove,
+            file=origin.label,
+        )
+    return (base.strip() if base is not None else None), remove
+
+
+def _remove_keys(
+    data: dict[str, Any], keys: list[str], naming: _Origin, base_label: str
+) -> dict[str, Any]:
+    """``data`` (a resolved base) without the dotted ``keys`` (each must exist)."""
+    data = copy.deepcopy(data)
+    for dotted in dict.fromkeys(keys):
+        parts = dotted.split(".")
+        node: Any = data
+        i = 0
+        while True:
+            if isinstance(node, list):
+                raise ScenarioError(
+                    "cannot remove part of an array (arrays are replaced whole: give the "
+                    "whole array in the file instead)",
+                    field="meta.remove",
+                    value=dotted,
+                    file=naming.label,
+                )
+            found = dict_key(node, parts, i) if isinstance(node, dict) else None
+            if found is None:
+                raise ScenarioError(
+                    f"no such key to remove in the base ({base_label})",
+                    field="meta.remove",
+                    value=dotted,
+                    file=naming.label,
+                )
+            key, i = found
+            if i == len(parts):
+                del node[key]
+                break
+            node = node[key]
+    return data
+
+
+def _merge(base: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any]:
+    """``delta`` laid over ``base``: tables merge key by key, everything else replaces."""
+    out = dict(base)
+    for key, value in delta.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def resolve_scenario_data(
+    source: str | os.PathLike[str],
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The plain data of a scenario with its chain of bases resolved, and that chain.
+
+    Parameters
+    ----------
+    source
+        A packaged name such as ``"peak_season"`` or a path to a ``.toml`` file.
+
+    Returns
+    -------
+    data
+        The merged data (``meta.base`` and ``meta.remove`` consumed), not yet validated.
+    chain
+        Labels of the files it was resolved from, ``source`` first and the root base last
+        (see :attr:`Scenario.base_chain <g60rail.scenario.schema.Scenario.base_chain>`).
+
+    Raises
+    ------
+    ScenarioError
+        A file of the chain cannot be read or parsed, a base is missing or unknown, the
+        bases form a cycle, or ``meta.remove`` names a key the base does not have.
+    """
+    origin = _origin(os.fspath(source))
+    files: list[tuple[_Origin, dict[str, Any], list[str]]] = []
+    seen: set[str] = set()
+    while True:
+        seen.add(origin.key)
+        try:
+            data = _read_origin(origin)
+        except ScenarioError as err:
+            raise (_named_by(err, files[-1][0]) if files else err) from None
+        base, remove = _inheritance(data, origin)
+        files.append((origin, data, remove))
+        if base is None:
+            break
+        nxt = _base_origin(base, origin)
+        if nxt.key in seen:
+            cycle = " -> ".join([*(o.label for o, _, _ in files), nxt.label])
+            raise ScenarioError(
+                f"the bases form a cycle: {cycle}",
+                field="meta.base",
+                value=base,
+                file=origin.label,
+            )
+        if len(files) >= _MAX_BASES:
+            raise ScenarioError(
+                f"more than {_MAX_BASES} bases in a chain", field="meta.base", file=origin.label
+            )
+        origin = nxt
+    merged = files[-1][1]
+    for (origin, data, remove), (base_origin, _, _) in zip(
+        reversed(files[:-1]), reversed(files[1:]), strict=True
+    ):
+        if remove:
+            merged = _remove_keys(merged, remove, origin, base_origin.label)
+        merged = _merge(merged, data)
+    return merged, tuple(o.label for o, _, _ in files)
 
 
 def _parse_toml(text: str, label: str | None) -> dict[str, Any]:
@@ -94,61 +324,9 @@ def _parse_toml(text: str, label: str | None) -> dict[str, Any]:
         ) from None
 
 
-def _dotted(loc: tuple[Any, ...]) -> str:
-    # pydantic adds the union member's tag ('constant', 'lognormal' ...) and type names
-    # ('float', 'function-after[...]') to locations; they are not part of the user's path.
-    parts = [str(p) for p in loc]
-    return ".".join(p for p in parts if "[" not in p and p not in _UNION_TAGS)
-
-
-_UNION_TAGS = {
-    "constant",
-    "exponential",
-    "uniform",
-    "triangular",
-    "lognormal",
-    "gamma",
-    "number",
-    "distribution",
-    "float",
-    "constrained-float",
-}
-
-
-def _from_validation_error(exc: ValidationError, data: dict[str, Any]) -> ScenarioError:
-    problems = []
-    seen = set()
-    for err in exc.errors(include_url=False):
-        field = _dotted(err["loc"])
-        msg = err["msg"]
-        cause = (err.get("ctx") or {}).get("error")
-        if isinstance(cause, FieldValueError):
-            # a model validator named one of its own fields: point at it
-            field = f"{field}.{cause.field}" if field else cause.field
-            msg = str(cause)
-            err = {**err, "input": cause.value}
-        key = (field, msg)
-        if key in seen:
-            continue
-        seen.add(key)
-        kwargs: dict[str, Any] = {"field": field or None}
-        if err.get("type") != "missing":
-            kwargs["value"] = err.get("input")
-        problems.append(ScenarioError(msg, **kwargs))
-    if len(problems) == 1:
-        return problems[0]
-    return ScenarioError("invalid scenario", problems=problems)
-
-
 def scenario_from_dict(data: dict[str, Any], *, file: str | None = None) -> Scenario:
     """Validate plain data (as parsed from TOML) into a :class:`Scenario`."""
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        err = _from_validation_error(exc, data)
-        raise (err.with_file(file) if file else err) from None
-    except ScenarioError as err:
-        raise (err.with_file(file) if file else err) from None
+    return validated(Scenario, data, file=file)
 
 
 def load_scenario(
@@ -156,98 +334,48 @@ def load_scenario(
 ) -> Scenario:
     """Load a packaged scenario by name or a scenario file by path.
 
+    A file that names a base (``[meta] base = ...``) is resolved first, see the module
+    docstring; the result records its chain in :attr:`Scenario.base_chain`.
+
     Parameters
     ----------
     source
         A packaged name such as ``"baseline"`` or a path to a ``.toml`` file.
     overrides
-        Optional dotted-key overrides, e.g. ``{"hub.reach_stackers": 4}``.
+        Optional dotted-key overrides, e.g. ``{"hub.reach_stackers": 4}``, applied to the
+        resolved scenario (every key it has, defaults included, can be overridden).
 
     Raises
     ------
     ScenarioError
-        The file cannot be read or parsed, or a field is invalid.
+        A file of the chain cannot be read or parsed, a base is missing, or a field is
+        invalid.
     """
-    data, label = _read_toml(os.fspath(source))
+    data, chain = resolve_scenario_data(source)
+    # a delta's problems may come from any file of its chain: name them all
+    label = " <- ".join(chain)
+    scenario = scenario_from_dict(data, file=label)
     if overrides:
-        data = _override_data(data, overrides, label)
-    return scenario_from_dict(data, file=label)
+        data = override_data(scenario.model_dump(mode="json", by_alias=True), overrides, label)
+        scenario = scenario_from_dict(data, file=label)
+    return _with_chain(scenario, chain)
 
 
-def parse_override(text: str) -> tuple[str, Any]:
-    """Split ``"hub.reach_stackers=4"`` into the key and a value parsed as TOML.
-
-    Values that are not valid TOML (``name=Expansion``) are taken as plain strings.
-    """
-    if "=" not in text:
-        raise ScenarioError("an override must look like key=value", value=text)
-    key, raw = text.split("=", 1)
-    key, raw = key.strip(), raw.strip()
-    if not key:
-        raise ScenarioError("an override needs a dotted key before '='", value=text)
-    try:
-        value = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw
-    except RecursionError:
-        raise ScenarioError(
-            "an override value is nested too deeply", field=key, value=raw[:40]
-        ) from None
-    return key, value
-
-
-def _override_data(
-    data: dict[str, Any], overrides: dict[str, Any], label: str | None
-) -> dict[str, Any]:
-    data = copy.deepcopy(data)
-    for key, value in overrides.items():
-        parts = key.split(".")
-        node: Any = data
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            where = ".".join(parts[: i + 1])
-            if isinstance(node, dict):
-                if part not in node:
-                    raise ScenarioError(
-                        f"no such field to override ('{where}' does not exist)",
-                        field=key,
-                        value=value,
-                        file=label,
-                    )
-                if last:
-                    node[part] = value
-                else:
-                    node = node[part]
-            elif isinstance(node, list):
-                if not part.isdigit() or int(part) >= len(node):
-                    raise ScenarioError(
-                        f"no such list item ('{where}'; the list has {len(node)} items)",
-                        field=key,
-                        value=value,
-                        file=label,
-                    )
-                if last:
-                    node[int(part)] = value
-                else:
-                    node = node[int(part)]
-            else:
-                raise ScenarioError(
-                    f"'{'.'.join(parts[:i])}' is a value, not a section",
-                    field=key,
-                    value=value,
-                    file=label,
-                )
-    return data
+def _with_chain(scenario: Scenario, chain: tuple[str, ...]) -> Scenario:
+    """``scenario`` (just built, not yet shared) recording where it was resolved from."""
+    scenario._base_chain = tuple(chain)
+    return scenario
 
 
 def apply_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
     """A new scenario with dotted-key overrides applied; the original is unchanged.
 
     Only keys present in the scenario (with defaults filled in) can be overridden, so a
-    typo is an error, not a silently ignored setting.
+    typo is an error, not a silently ignored setting.  A key of a table may hold dots
+    itself (``costs.units.hub.reach_stackers.capital``).  The new scenario keeps the
+    original's :attr:`~g60rail.scenario.schema.Scenario.base_chain`.
     """
-    data = _override_data(scenario.model_dump(mode="json", by_alias=True), overrides, None)
-    return scenario_from_dict(data, file=None)
+    return scenario.with_overrides(overrides)
 
 
 def save_scenario(scenario: Scenario, path: str | os.PathLike[str]) -> Path:

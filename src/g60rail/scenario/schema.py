@@ -13,13 +13,14 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from g60rail.errors import FieldValueError, ScenarioError
 from g60rail.random import DistSpec, as_distribution
 from g60rail.scenario.base import FrozenModel
 from g60rail.scenario.disruption_spec import DisruptionsSpec
-from g60rail.scenario.routes import plan_itinerary
+from g60rail.scenario.overrides import override_data, validated
+from g60rail.scenario.routes import Hop, plan_itinerary
 from g60rail.scenario.station_spec import StationSpec
 
 __all__ = [
@@ -392,7 +393,12 @@ class CostSpec(FrozenModel):
 
 
 class Scenario(FrozenModel):
-    """A complete, validated, immutable description of one corridor configuration."""
+    """A complete, validated, immutable description of one corridor configuration.
+
+    A scenario read by :func:`~g60rail.scenario.io.load_scenario` remembers the files it
+    was resolved from in :attr:`base_chain`; that record is not part of its content (it
+    changes neither :attr:`hash` nor equality).
+    """
 
     meta: Meta
     places: dict[str, Place] = Field(min_length=1)
@@ -408,6 +414,9 @@ class Scenario(FrozenModel):
     disruptions: DisruptionsSpec = Field(default_factory=DisruptionsSpec)
     costs: CostSpec = Field(default_factory=CostSpec)
 
+    # Set by g60rail.scenario.io once the scenario is built; kept by with_overrides.
+    _base_chain: tuple[str, ...] = PrivateAttr(default=())
+
     @model_validator(mode="after")
     def _references(self) -> Scenario:
         problems = _reference_problems(self) or _route_problems(self)
@@ -416,6 +425,24 @@ class Scenario(FrozenModel):
         if problems:
             raise ScenarioError("invalid references", problems=problems)
         return self
+
+    @property
+    def base_chain(self) -> tuple[str, ...]:
+        """Where this scenario was resolved from, itself first and the root base last.
+
+        Each entry is the label that error messages use: ``"NAME (packaged)"`` for a
+        packaged scenario, the file's path for a file (a base's path joined to the folder
+        of the file that names it), e.g. ``("peak_season (packaged)", "baseline
+        (packaged)")``.  A scenario with no base has one entry; one built from plain data
+        (:func:`~g60rail.scenario.io.scenario_from_dict`) has none.
+        """
+        return self._base_chain
+
+    def __eq__(self, other: object) -> bool:
+        """Equal content, equal scenario: :attr:`base_chain` is provenance, not content."""
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
 
     # -- conveniences -------------------------------------------------------------------
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
@@ -426,9 +453,10 @@ class Scenario(FrozenModel):
         overrides
             e.g. ``{"hub.reach_stackers": 4, "services.g60.capacity_teu": 60}``.
         """
-        from g60rail.scenario.io import apply_overrides
-
-        return apply_overrides(self, overrides)
+        data = override_data(self.model_dump(mode="json", by_alias=True), overrides)
+        new = validated(Scenario, data)
+        new._base_chain = self._base_chain
+        return new
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible data that validates back to an equal scenario."""
@@ -445,6 +473,22 @@ class Scenario(FrozenModel):
         if self.hub.place == place:
             return self.hub
         return self.terminals.get(place)
+
+    def itinerary(self, service: str, destination: str) -> tuple[Hop, ...]:
+        """The hops that take a box booked on ``service`` to ``destination``.
+
+        Raises
+        ------
+        ScenarioError
+            No service, onward leg or connection reaches the destination.
+        """
+        return plan_itinerary(
+            {sid: s.route for sid, s in self.services.items()},
+            [(o.from_, o.to) for o in self.onward],
+            {self.hub.place, *(t.place for t in self.terminals.values())},
+            service,
+            destination,
+        )
 
 
 def _reference_problems(sc: Scenario) -> list[ScenarioError]:
@@ -576,7 +620,7 @@ def _route_problems(sc: Scenario) -> list[ScenarioError]:
             continue
         for dest in s.demand.destinations or {s.route[-1]: 1.0}:
             try:
-                plan_itinerary(sc, sid, dest)
+                sc.itinerary(sid, dest)
             except ScenarioError as err:
                 out.append(err)
     return out
