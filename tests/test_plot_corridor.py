@@ -45,6 +45,9 @@ def test_map_draws_every_leg_coloured_by_mode(scenario: g6.Scenario) -> None:
     fig.savefig(io.BytesIO(), format="png", dpi=40)
     ax = fig.axes[0]
     segments = [(leg.mode) for leg in scenario.legs] + [o.mode for o in scenario.onward]
+    for line in scenario.lines.values():  # one segment between consecutive places
+        stops = [st for st in line.stations if st.id in scenario.places]
+        segments += [line.mode] * (len(stops) - 1)
     for mode in ("rail", "rail_metre", "road"):
         assert len(leg_lines(ax, mode)) == segments.count(mode), mode
     # road and rail between the same places are drawn side by side, not on top

@@ -173,22 +173,23 @@ def test_dwell_ecdf_rejects_an_unknown_stage(result: g6.Result) -> None:
 
 
 # ------------------------------------------------------------------ train graph -----
-def test_train_graph_one_line_per_corridor_train(result: g6.Result, scenario: g6.Scenario) -> None:
-    fig = trains.train_graph(result, scenario)
+def test_train_graph_one_line_per_train_on_the_route(
+    result: g6.Result, scenario: g6.Scenario
+) -> None:
+    fig = trains.train_graph(result, scenario, days=None)
     render(fig)
     ax = fig.axes[0]
-    table = result.tables["trains"]
-    on_corridor = table[table["service"] != "china_europe"]
-    on_corridor = on_corridor[on_corridor["service"] != "china_europe_return"]
-    assert len(train_lines(ax)) == len(on_corridor) > 20
+    sections = result.tables["sections"]
     km = trains.route_km(scenario, ["songjiang", "kunming", "mohan", "boten", "vientiane"])
-    assert km == {
+    assert {p: km[p] for p in ("songjiang", "kunming", "mohan", "boten", "vientiane")} == {
         "songjiang": 0.0,
         "kunming": 2634.0,
         "mohan": 3247.0,
         "boten": 3250.0,
-        "vientiane": 3672.0,
+        "vientiane": 3669.0,
     }
+    on_route = sections[sections["from"].isin(km) & sections["to"].isin(km)]
+    assert len(train_lines(ax)) == on_route["tid"].nunique() > 20
     ys = np.concatenate([ln.get_ydata() for ln in train_lines(ax)])
     assert set(np.unique(ys)) <= set(km.values())
     assert "km" in ax.get_ylabel()
@@ -198,31 +199,31 @@ def test_train_graph_one_line_per_corridor_train(result: g6.Result, scenario: g6
     assert names == ["songjiang", "kunming", "mohan / boten", "vientiane"]
 
 
-def test_train_graph_uses_recorded_border_times(result: g6.Result, scenario: g6.Scenario) -> None:
+def test_train_graph_follows_the_recorded_sections_in_its_window(
+    result: g6.Result, scenario: g6.Scenario
+) -> None:
     host = Figure()
     ax = host.add_subplot()
-    trains.train_graph(result, scenario, ax, services=["lmx"])
-    lines = train_lines(ax)
-    lmx = result.tables["trains"].query("service == 'lmx'")
-    assert len(lines) == len(lmx)
-    first = lmx.iloc[0]
-    border = result.tables["border"].query("tid == @first.tid").set_index("port")
-    x = (
-        mdates.date2num(pd.Timestamp(result.manifest["start"]))
-        + np.array(
-            [
-                first.t_departed,
-                border.loc["mohan", "t_in"],
-                border.loc["mohan", "t_out"],
-                border.loc["boten", "t_in"],
-                border.loc["boten", "t_out"],
-                first.t_arrived,
-            ]
-        )
-        / 24.0
+    trains.train_graph(
+        result, scenario, ax, services=["lmx"], passenger_trains=False, days=3, first_day=7
     )
-    np.testing.assert_allclose(mdates.date2num(lines[0].get_xdata()), x, atol=1e-6)
-    np.testing.assert_allclose(lines[0].get_ydata(), [2634, 3247, 3247, 3250, 3250, 3672])
+    lines = train_lines(ax)
+    sec = result.tables["sections"]
+    lmx = sec[(sec["service"] == "lmx") & (sec["t_exit"] >= 168) & (sec["t_enter"] <= 240)]
+    assert len(lines) == lmx["tid"].nunique() >= 2
+    first = lmx[lmx["tid"] == lmx["tid"].min()].sort_values("t_enter")
+    km = trains.route_km(scenario, trains.default_route(scenario))
+    hours = np.column_stack([first["t_enter"], first["t_exit"]]).ravel()
+    x = mdates.date2num(pd.Timestamp(result.manifest["start"])) + hours / 24.0
+    line = next(ln for ln in lines if ln.get_gid() == f"train {first['tid'].iloc[0]}")
+    np.testing.assert_allclose(mdates.date2num(line.get_xdata()), x, atol=1e-6)
+    y = np.column_stack([first["from"].map(km), first["to"].map(km)]).ravel()
+    np.testing.assert_allclose(line.get_ydata(), y)
+    # the window is the axis: days 7 to 10; maintenance windows shaded inside it
+    lo, hi = ax.get_xlim()
+    start = mdates.date2num(pd.Timestamp(result.manifest["start"]))
+    assert (lo - start, hi - start) == pytest.approx((7.0, 10.0))
+    assert len(ax.collections) >= 3
 
 
 def test_service_style_is_stable_for_unknown_services() -> None:

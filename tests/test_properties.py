@@ -73,6 +73,12 @@ weekly = st.one_of(
     st.builds(lambda c: f"daily {c}", clock),
 )
 timetable = st.lists(weekly, min_size=1, max_size=4)
+heavy_timetable = st.lists(
+    st.builds(lambda h, m: f"daily {h:02d}:{m:02d}", st.integers(0, 23), st.integers(0, 59)),
+    min_size=1,
+    max_size=30,
+)
+"""Up to 30 trains a day: more than a single-track section can carry."""
 
 
 @st.composite
@@ -256,8 +262,9 @@ def small_corridor(draw: st.DrawFn) -> tuple[dict[str, Any], float, int]:
 def test_small_corridors_finish_conserve_and_order(case: tuple[dict[str, Any], float, int]) -> None:
     """Any valid small corridor runs to its horizon, loses no box and keeps time in order."""
     data, days, seed = case
-    res = g6.simulate(scenario_from_dict(data), days=days, seed=seed)
-    check_run(res)
+    sc = scenario_from_dict(data)
+    res = g6.simulate(sc, days=days, seed=seed)
+    check_run(res, sc)
 
 
 # -- baseline variants ------------------------------------------------------------------------
@@ -292,8 +299,14 @@ def baseline_variant(draw: st.DrawFn) -> tuple[dict[str, Any], float, int, bool]
             )
     if draw(st.booleans()):
         ov["services.g60.departures"] = draw(timetable)
+    if draw(st.booleans()):  # heavy traffic both ways on the China-Laos Railway
+        ov["services.lmx.departures"] = draw(heavy_timetable)
+        ov["services.lmx_return.departures"] = draw(heavy_timetable)
     days = draw(st.sampled_from([2.0, 4.0, 6.0]))
     legs = [[leg.from_, leg.to] for leg in sc.legs if leg.mode != "road"]
+    for line in sc.lines.values():  # stretches of one or more sections
+        ids = line.station_ids
+        legs += [[ids[i], ids[j]] for i in range(len(ids)) for j in (i + 1, i + 3) if j < len(ids)]
     ov["disruptions"] = draw(
         disruptions(
             sc.meta.start, days, ["songjiang", "kunming", "vientiane"], legs, ["mohan", "boten"]
@@ -312,6 +325,7 @@ def test_baseline_variants_finish_conserve_and_order(
 ) -> None:
     """Baseline variants (station included in some) conserve boxes and passengers."""
     overrides, days, seed, pax = case
-    res = g6.simulate(_baseline().with_overrides(overrides), days=days, seed=seed)
-    check_run(res)
+    sc = _baseline().with_overrides(overrides)
+    res = g6.simulate(sc, days=days, seed=seed)
+    check_run(res, sc)
     assert ("pax.passengers" in res.kpis) == pax

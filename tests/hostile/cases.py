@@ -518,8 +518,8 @@ DATA_CASES: tuple[DataCase, ...] = (
     DataCase(
         name="unknown_place_leg",
         doc="a leg to a misspelt place",
-        steps=(Require("legs.1.to", "mohan"), Set("legs.1.to", "moham")),
-        fields={"legs.1.to": "'moham'"},
+        steps=(Require("legs.2.to", "mohan"), Set("legs.2.to", "moham")),
+        fields={"legs.2.to": "'moham'"},
     ),
     DataCase(
         name="unknown_place_route",
@@ -530,8 +530,44 @@ DATA_CASES: tuple[DataCase, ...] = (
     DataCase(
         name="leg_to_itself",
         doc="a leg that starts and ends at the same place",
-        steps=(Require("legs.1.from", "kunming"), Set("legs.1.to", "kunming")),
-        fields={"legs.1.to": "'kunming'"},
+        steps=(Require("legs.2.from", "kunming"), Set("legs.2.to", "kunming")),
+        fields={"legs.2.to": "'kunming'"},
+    ),
+    DataCase(
+        name="line_station_without_tracks",
+        doc="a passing station inside a line with no track count",
+        steps=(
+            Require("lines.china_laos.stations.6.id", "loop_537"),
+            Delete("lines.china_laos.stations.6.tracks"),
+        ),
+        fields={"lines.china_laos.stations.6.tracks": "None"},
+    ),
+    DataCase(
+        name="line_km_backwards",
+        doc="a line station before the previous one in route km",
+        steps=(
+            Require("lines.china_laos.stations.2.id", "yuanjiang"),
+            Set("lines.china_laos.stations.2.km", 50.0),
+        ),
+        fields={"lines.china_laos.stations.2.km": "50.0"},
+    ),
+    DataCase(
+        name="line_unknown_section",
+        doc="an override for a section that joins no two consecutive stations",
+        steps=(Insert("lines.china_laos.sections.kunming_mohan", {"track": "double"}),),
+        fields={"lines.china_laos.sections.kunming_mohan": "'kunming_mohan'"},
+    ),
+    DataCase(
+        name="line_one_track_loop",
+        doc="a passing loop with one track (meets need two)",
+        steps=(Set("lines.china_laos.stations.6.tracks", 1),),
+        fields={"lines.china_laos.stations.6.tracks": "1"},
+    ),
+    DataCase(
+        name="rail_leg_doubles_a_line",
+        doc="a rail leg between two stations of a line",
+        steps=(Require("legs.0.from", "songjiang"), Set("legs.0.to", "kunming")),
+        fields={"legs.0": "['songjiang', 'kunming']"},
     ),
     DataCase(
         name="route_without_leg",

@@ -125,6 +125,6 @@ def test_line_paths_space_trains_by_the_headway() -> None:
     rows = {r[1]: r for r in world.trains.rows}
     assert (rows["s"][6], rows["s"][7]) == approx((10.0, 12.0))
     assert (rows["t"][6], rows["t"][7]) == approx((10.5, 18.0))
-    line = world.lines["a", "b"]
-    assert line.headway_h == approx(6.0)
-    assert list(line.path_wait_h.values) == approx([0.0, 5.5])
+    (section,) = world.network.between("a", "b").sections
+    assert section.headway_h == approx(6.0)
+    assert list(section.wait_h.values) == approx([0.0, 5.5])

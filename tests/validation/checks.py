@@ -8,6 +8,9 @@
   (road boxes skip the terminal; siding boxes enter at creation; border milestones only
   on routes through a port).
 * Conservation of passengers when the station runs: every passenger boards or misses.
+* Railway lines (``sections`` table): no two trains in a single-track section at once
+  (nor within the station interval), headway one way on double track, and never more
+  trains standing at a station than its tracks of their direction.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from g60rail.result import Result
+from g60rail.scenario.schema import Scenario
 
 RAIL_CHAIN = (
     "t_created",
@@ -161,9 +165,49 @@ def check_passengers(result: Result) -> None:
         assert p.loc[p["boarded"].astype(bool), "gate_pass_h"].notna().all()
 
 
-def check_run(result: Result) -> None:
+def check_sections(result: Result, scenario: Scenario | None = None) -> None:
+    """Occupation rules of the lines, from the ``sections`` table (stations: when the
+    scenario is given, for their track counts)."""
+    sec = result.tables.get("sections")
+    if sec is None or len(sec) == 0:
+        return
+    assert (sec["t_exit"] >= sec["t_enter"] - EPS).all()
+    assert (sec["t_enter"] >= sec["t_ready"] - EPS).all()
+    lines = scenario.lines if scenario is not None else {}
+    for (line_id, sid), g in sec.groupby(["line", "section"], sort=False):
+        g = g.sort_values("t_enter", kind="stable")
+        spec = lines.get(str(line_id))
+        if g["track"].iloc[0] == "single":
+            gap = spec.station_interval_min / 60.0 if spec is not None else 0.0
+            enter, leave = g["t_enter"].to_numpy(), g["t_exit"].to_numpy()
+            assert (enter[1:] >= leave[:-1] + gap - EPS).all(), f"two trains in {sid}"
+        else:
+            for _, one_way in g.groupby("direction"):
+                e = one_way["t_enter"].to_numpy()
+                i = [spec.section_ids.index(str(sid))] if spec is not None else []
+                head = spec.headway_min_of(i[0]) / 60.0 if i else 0.0
+                assert (np.diff(e) >= head - EPS).all(), f"headway broken in {sid}"
+    for line_id, spec in lines.items():
+        limited = scenario.limited_stations(line_id) if scenario is not None else []
+        mine = sec[sec["line"] == line_id]
+        for k, st in enumerate(spec.stations):
+            if not limited[k] or st.tracks is None:
+                continue
+            arrive = mine[mine["to"] == st.id][["tid", "direction", "t_exit"]]
+            leave = mine[mine["from"] == st.id][["tid", "direction", "t_enter"]]
+            stay = arrive.merge(leave, on=["tid", "direction"])
+            stay = stay[stay["t_enter"] >= stay["t_exit"] - EPS]
+            quota = {"increasing": math.ceil(st.tracks / 2), "decreasing": st.tracks // 2}
+            for d, g in stay.groupby("direction"):
+                events = sorted([(t, 1) for t in g["t_exit"]] + [(t, -1) for t in g["t_enter"]])
+                level = max(itertools.accumulate(step for _, step in events), default=0)
+                assert level <= quota[str(d)], f"{level} trains at {st.id} ({d})"
+
+
+def check_run(result: Result, scenario: Scenario | None = None) -> None:
     """All invariants of one finished run."""
     check_conservation(result)
+    check_sections(result, scenario)
     c = result.tables.get("containers")
     if c is not None:
         check_milestones(c, 24.0 * float(result.manifest["days"]))

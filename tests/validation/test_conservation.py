@@ -93,8 +93,9 @@ def test_every_run_conserves_and_orders(
     baseline: g6.Scenario, label: str, overrides: dict[str, Any], days: int, seed: int
 ) -> None:
     """Conservation, ordered milestones and (with the station) every passenger accounted."""
-    res = g6.simulate(baseline.with_overrides(overrides), days=days, seed=seed)
-    check_run(res)
+    sc = baseline.with_overrides(overrides)
+    res = g6.simulate(sc, days=days, seed=seed)
+    check_run(res, sc)
     assert res.kpis["freight.teu_delivered"] > 0
     if label.startswith("disrupted"):
         assert res.kpis["disruption.breakdowns"] > 0

@@ -1,83 +1,452 @@
-"""Railway line sections: running time and the number of train paths per day.
+"""Railway lines: stations with tracks, single- and double-track sections, meets.
 
-A section with ``paths_per_day`` offers paths at least ``24 / paths_per_day`` hours apart
-in each direction (a single-track section with its passing loops); a train that finds the
-next path taken waits for the one after it, first come first served.  During a closure
-window no train enters if its run would overlap the window.
+A line is a sequence of stations in route-km order and the sections between consecutive
+stations.  A train moves station to station:
+
+* **Single-track section.**  One train at a time, whichever way it runs.  After a train
+  clears it the section stays blocked for the station interval (the time the signaller
+  needs before the next train, the same or the other way, may enter).  Opposing trains
+  therefore meet at stations, one of them waiting on a track there.
+* **Double-track section.**  Each direction has its own track; trains one way enter at
+  least ``headway`` apart and cannot overtake inside the section (a train leaves it no
+  earlier than ``headway`` after the train ahead).
+* **Stations** have ``tracks`` where trains stand (main line and passing loops), split
+  between the directions: ``ceil(tracks / 2)`` for trains running towards increasing km,
+  ``floor(tracks / 2)`` the other way.  Ends of a line and places with a terminal have no
+  track limit (trains leave the line there into the terminal).
+* **Windows.**  A train enters a section only if it can run through it before the next
+  maintenance window or closure of that section; otherwise it waits at the station.
+
+Rules for entering a section from station ``s`` towards ``s'`` (in this order):
+
+1. reserve a track at ``s'`` of the train's own direction (FIFO per direction),
+2. then wait for the section (FIFO, passenger trains first) and for a window-free run,
+3. enter, releasing the track at ``s``; stand on the reserved track at ``s'`` on arrival.
+
+**Why this cannot deadlock.**  A train waiting at a station holds one track of its own
+direction there and nothing else.  Step 1 waits only for tracks of the same direction
+further along, held by trains of that direction that are themselves further along, so
+waits for tracks point one way along the line for each direction and end at the line's
+end, where nothing is waited for.  Step 2 is taken only by trains that already hold their
+far track, so once a section is physically free its first train enters: a wait for a
+section lasts at most the running time of the train inside, the station interval and the
+window in force.  Every wait therefore ends, by induction from the train furthest along
+in each direction.  The cost of the rule is capacity: a track of one direction cannot be
+lent to the other, as a signaller sometimes would.
+
+Trains wait first come first served; a passenger train (priority 0) goes before freight
+(priority 1) when both wait for the same section.  Random running times come from one
+stream per section and direction, so a change elsewhere does not shift them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import bisect
+import heapq
+import itertools
+import math
+from collections import deque
+from collections.abc import Callable, Generator
+from typing import Any, Protocol
 
 import simpy
 
-from g60rail.model.disruptions import after_windows
 from g60rail.model.probes import Tally
 from g60rail.random import Sampler
 
-__all__ = ["LineSection"]
+__all__ = [
+    "DECREASING",
+    "INCREASING",
+    "SECTION_COLUMNS",
+    "Line",
+    "LineTrain",
+    "Section",
+    "StationTracks",
+    "Windows",
+]
+
+INCREASING = 1
+"""Direction of a train running towards increasing route km."""
+DECREASING = -1
+"""Direction of a train running towards decreasing route km."""
+
+SECTION_COLUMNS = (
+    "tid",
+    "service",
+    "kind",
+    "line",
+    "section",
+    "from",
+    "to",
+    "track",
+    "direction",
+    "t_ready",
+    "t_enter",
+    "t_exit",
+)
+"""Columns of a section record: one row per train and section it ran; ``from`` and
+``to`` in the direction of travel, ``direction`` along the line's route km."""
 
 
-class LineSection:
-    """One direction of one leg.
+class LineTrain(Protocol):
+    """What a line needs to know of a train."""
+
+    @property
+    def tid(self) -> int: ...
+
+    @property
+    def service(self) -> str: ...
+
+    @property
+    def kind(self) -> str:
+        """``"freight"`` or ``"passenger"``."""
+        ...
+
+    @property
+    def priority(self) -> int:
+        """0 for passenger trains (served first), 1 for freight."""
+        ...
+
+    @property
+    def speed_kmh(self) -> float | None:
+        """Running speed, or ``None`` for the section's freight running time."""
+        ...
+
+    @property
+    def teu(self) -> int:
+        """TEU on board (for the TEU-hours lost to closures)."""
+        ...
+
+
+class Windows:
+    """Disjoint, sorted time windows ``[start_h, end_h)`` with a fast look-up.
+
+    Overlapping windows given to the constructor are merged.
+    """
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self, windows: list[tuple[float, float]]) -> None:
+        merged: list[list[float]] = []
+        for s, e in sorted(windows):
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        self.starts = [w[0] for w in merged]
+        self.ends = [w[1] for w in merged]
+
+    def __bool__(self) -> bool:
+        return bool(self.starts)
+
+    def clear(self, t: float, duration: float) -> float:
+        """Earliest time ``>= t`` at which ``[t, t + duration)`` overlaps no window (for
+        ``duration == 0``: a moment outside every window)."""
+        i = bisect.bisect_right(self.ends, t)
+        starts, ends = self.starts, self.ends
+        while i < len(starts) and (starts[i] < t + duration or starts[i] <= t):
+            t = ends[i]
+            i += 1
+        return t
+
+    def total_h(self, t0: float, t1: float) -> float:
+        """Hours of the windows inside ``[t0, t1]``."""
+        return sum(
+            max(0.0, min(e, t1) - max(s, t0)) for s, e in zip(self.starts, self.ends, strict=True)
+        )
+
+
+class StationTracks:
+    """The tracks of one station, split between the two directions.
 
     Parameters
     ----------
     env
         The SimPy environment.
-    from_, to
-        Place ids at the two ends, in the direction of travel.
+    station
+        Station id.
+    tracks
+        Tracks where trains stand, or ``None`` for no limit.
+    """
+
+    def __init__(self, env: simpy.Environment, station: str, tracks: int | None) -> None:
+        self.env = env
+        self.station = station
+        self.tracks = tracks
+        if tracks is None:
+            self.quota: dict[int, float] = {INCREASING: math.inf, DECREASING: math.inf}
+        else:
+            self.quota = {INCREASING: math.ceil(tracks / 2), DECREASING: tracks // 2}
+        self.in_use = {INCREASING: 0, DECREASING: 0}
+        self._waiting: dict[int, deque[simpy.Event]] = {INCREASING: deque(), DECREASING: deque()}
+
+    @property
+    def limited(self) -> bool:
+        """Whether the station has a track limit."""
+        return self.tracks is not None
+
+    def reserve(self, direction: int) -> simpy.Event | None:
+        """A track of ``direction``: ``None`` if one is free now, else an event that fires
+        when one is (first come first served)."""
+        if not self._waiting[direction] and self.in_use[direction] < self.quota[direction]:
+            self.in_use[direction] += 1
+            return None
+        ev = self.env.event()
+        self._waiting[direction].append(ev)
+        return ev
+
+    def release(self, direction: int) -> None:
+        """A train of ``direction`` leaves its track."""
+        waiting = self._waiting[direction]
+        if waiting:
+            waiting.popleft().succeed()  # the track passes straight to the next train
+        else:
+            self.in_use[direction] -= 1
+
+
+class Section:
+    """One section between two consecutive stations of a line.
+
+    Parameters
+    ----------
+    env
+        The SimPy environment.
+    section_id
+        ``<from>_<to>`` in route-km order.
     km
-        Route length, km.
+        Length, km.
+    single
+        Single track (one train at a time both ways) or double track.
+    headway_h
+        Double track: minimum time between two trains one way, hours.
+    interval_h
+        Single track: time after a train clears the section before the next may enter.
     running_h
-        Sampler of the running time, hours.
-    paths_per_day
-        Train paths per day in this direction, or ``None`` for no limit.
-    closures
-        Windows ``(start_h, end_h)`` when the section is closed.
+        Samplers of the running time by direction, hours.
+    maintenance, closures
+        Sorted ``(start_h, end_h)`` windows when no train may be in the section: daily
+        maintenance, and closures (disruptions).
+    ordered_exit
+        Double track: a train leaves no earlier than ``headway_h`` after the one ahead.
     """
 
     def __init__(
         self,
         env: simpy.Environment,
-        from_: str,
-        to: str,
+        section_id: str,
         km: float,
-        running_h: Sampler,
-        paths_per_day: float | None,
-        closures: list[tuple[float, float]] | None = None,
+        single: bool,
+        headway_h: float,
+        interval_h: float,
+        running_h: dict[int, Sampler],
+        maintenance: list[tuple[float, float]],
+        closures: list[tuple[float, float]],
+        ordered_exit: bool = True,
     ) -> None:
         self.env = env
-        self.from_ = from_
-        self.to = to
+        self.id = section_id
         self.km = km
+        self.single = single
+        self.headway_h = headway_h
+        self.interval_h = interval_h
         self.running_h = running_h
-        self.headway_h = 24.0 / paths_per_day if paths_per_day else 0.0
-        self._next_path_h = 0.0
-        self.closures = closures or []
-        self.path_wait_h = Tally()
+        self.maintenance = Windows(maintenance)
+        self.closures = Windows(closures)
+        self.windows = Windows(maintenance + closures)
         self.closure_delay_teu_h = 0.0
-        self.trains = 0
+        self.ordered_exit = ordered_exit
+        # single track: one queue for both directions; double: one per direction
+        lanes = (0,) if single else (INCREASING, DECREASING)
+        self._queue: dict[int, list[tuple[int, int, float, simpy.Event]]] = {k: [] for k in lanes}
+        self._free_at = dict.fromkeys(lanes, 0.0)  # earliest next entry
+        self._last_exit = dict.fromkeys(lanes, -math.inf)
+        self._busy = dict.fromkeys(lanes, False)  # single: a train is inside
+        self._wake = dict.fromkeys(lanes, False)
+        self._seq = itertools.count()
+        self.occupied_h = 0.0
+        self.entries = {INCREASING: 0, DECREASING: 0}
+        self.wait_h = Tally()
 
-    def traverse(self, teu: int = 0) -> Generator:
-        """Wait for a path (and for the section to reopen), then run the section.
+    def request(self, train: LineTrain, direction: int) -> simpy.Event:
+        """An event whose value is ``(t_enter, t_exit)``: when ``train`` enters the
+        section and when it will have left it."""
+        lane = 0 if self.single else direction
+        speed = train.speed_kmh
+        run = self.km / speed if speed else self.running_h[direction]()
+        if self.closures:
+            t0 = max(self.env.now, self._free_at[lane])
+            lost = self.windows.clear(t0, run) - self.maintenance.clear(t0, run)
+            self.closure_delay_teu_h += train.teu * lost
+        priority = train.priority
+        ev = self.env.event()
+        heapq.heappush(self._queue[lane], (priority, next(self._seq), run, ev))
+        self._dispatch(lane)
+        return ev
+
+    def _dispatch(self, lane: int) -> None:
+        queue = self._queue[lane]
+        if not queue or self._busy[lane]:
+            return
+        now = self.env.now
+        _, _, run, ev = queue[0]
+        start = max(now, self._free_at[lane])
+        if self.windows:
+            start = self.windows.clear(start, run)
+        if start > now:
+            if not self._wake[lane]:
+                self._wake[lane] = True
+                self.env.timeout(start - now).callbacks.append(lambda _e: self._woken(lane))
+            return
+        heapq.heappop(queue)
+        exit_h = now + run
+        if not self.single and self.ordered_exit:
+            exit_h = max(exit_h, self._last_exit[lane] + self.headway_h)
+        self._last_exit[lane] = exit_h
+        if self.single:
+            self._busy[lane] = True
+            self.occupied_h += exit_h - now + self.interval_h
+            self.env.timeout(exit_h - now).callbacks.append(lambda _e: self._cleared(lane))
+        else:
+            self._free_at[lane] = now + self.headway_h
+            self.occupied_h += exit_h - now
+            if queue:
+                self._dispatch(lane)
+        ev.succeed((now, exit_h))
+
+    def _woken(self, lane: int) -> None:
+        self._wake[lane] = False
+        self._dispatch(lane)
+
+    def _cleared(self, lane: int) -> None:
+        self._busy[lane] = False
+        self._free_at[lane] = self.env.now + self.interval_h
+        self._dispatch(lane)
+
+
+class Line:
+    """A railway line: its stations' tracks and its sections.
+
+    Parameters
+    ----------
+    env
+        The SimPy environment.
+    line_id
+        The line's id (scenario key).
+    station_ids
+        Station ids in route-km order.
+    station_km
+        Route km of each station.
+    tracks
+        One :class:`StationTracks` per station (no limit at ends and terminals).
+    sections
+        One :class:`Section` per pair of consecutive stations.
+    record
+        Called with each section record (see :data:`SECTION_COLUMNS`).
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        line_id: str,
+        station_ids: list[str],
+        station_km: list[float],
+        tracks: list[StationTracks],
+        sections: list[Section],
+        record: Callable[[tuple], None],
+    ) -> None:
+        self.env = env
+        self.id = line_id
+        self.station_ids = station_ids
+        self.station_km = station_km
+        self.index = {s: i for i, s in enumerate(station_ids)}
+        self.tracks = tracks
+        self.sections = sections
+        self.record = record
+
+    def run(
+        self,
+        train: LineTrain,
+        from_: str,
+        to: str,
+        holding: int = 0,
+        stop: Callable[[str], float] | None = None,
+    ) -> Generator[simpy.Event, Any, int]:
+        """SimPy process: run ``train`` from station ``from_`` to station ``to``.
 
         Parameters
         ----------
-        teu
-            The train's load, for the closure delay in TEU-hours.
+        train
+            The train.
+        from_, to
+            Station ids; the direction follows.
+        holding
+            The direction of the track the train already holds at ``from_`` (it arrived
+            there over this line), or 0 if it holds none (it enters the line there).
+        stop
+            Minutes the train stops at an intermediate station (``None``: it runs
+            through), called with the station id.
+
+        Returns
+        -------
+        int
+            The direction of the track the train now holds at ``to`` (a station with a
+            track limit), or 0; pass it as ``holding`` to the next run, or to
+            :meth:`leave`.
         """
         env = self.env
-        run = self.running_h()
-        start = max(env.now, self._next_path_h)
-        if self.closures:
-            open_at = after_windows(start, run, self.closures)
-            self.closure_delay_teu_h += teu * (open_at - start)
-            start = open_at
-        self._next_path_h = start + self.headway_h
-        self.path_wait_h.add(start - env.now)
-        self.trains += 1
-        if start > env.now:
-            yield env.timeout(start - env.now)
-        yield env.timeout(run)
+        i, j = self.index[from_], self.index[to]
+        d = INCREASING if j > i else DECREASING
+        here = self.tracks[i]
+        if holding and holding != d:
+            here.release(holding)  # the train reverses: it stands again on its new side
+            holding = 0
+        if not holding and here.limited:
+            ev = here.reserve(d)
+            if ev is not None:
+                yield ev
+            holding = d
+        while i != j:
+            k = i + d
+            section = self.sections[min(i, k)]
+            t_ready = env.now
+            far = self.tracks[k]
+            if far.limited:
+                ev = far.reserve(d)
+                if ev is not None:
+                    yield ev
+            entry: tuple[float, float] = yield section.request(train, d)
+            t_enter, t_exit = entry
+            if holding:
+                self.tracks[i].release(d)
+            holding = d if far.limited else 0
+            section.entries[d] += 1
+            section.wait_h.add(t_enter - t_ready)
+            yield env.timeout(t_exit - t_enter)
+            self.record(
+                (
+                    train.tid,
+                    train.service,
+                    train.kind,
+                    self.id,
+                    section.id,
+                    self.station_ids[i],
+                    self.station_ids[k],
+                    "single" if section.single else "double",
+                    "increasing" if d == INCREASING else "decreasing",
+                    t_ready,
+                    t_enter,
+                    t_exit,
+                )
+            )
+            i = k
+            if i != j and stop is not None:
+                dwell = stop(self.station_ids[i])
+                if dwell > 0:
+                    yield env.timeout(dwell / 60.0)
+        return holding
+
+    def leave(self, station: str, holding: int) -> None:
+        """A train standing at ``station`` on a track of direction ``holding`` (0: none)
+        leaves the line there."""
+        if holding:
+            self.tracks[self.index[station]].release(holding)

@@ -27,6 +27,7 @@ import pandas as pd
 
 from g60rail.model.cargo import MILESTONES
 from g60rail.model.hub import Hub
+from g60rail.model.line import SECTION_COLUMNS
 from g60rail.model.probes import Tally
 from g60rail.model.trains import TRAIN_COLUMNS
 from g60rail.model.world import CONTAINER_COLUMNS, World
@@ -108,9 +109,7 @@ def freight_kpis(world: World) -> dict[str, float]:
         k[f"{p}.trains"] = float(len(port.clearance_h))
         k[f"{p}.held_teu"] = float(port.held_teu)
         k[f"{p}.officer_utilization"] = _ratio(port.officer_busy_h, port.spec.officers * h)
-    for (a, b), line in sorted(world.lines.items()):
-        if line.headway_h > 0 and len(line.path_wait_h):
-            k[f"line.{a}_{b}.path_wait_h_mean"] = line.path_wait_h.mean()
+    k.update(line_kpis(world))
     rail = {key: t for key, t in world.transit_h.items() if key[0] == "rail"}
     k.update(_pair_kpis("transit", rail))
     k.update(_pair_kpis("door", {key: t for key, t in world.door_h.items() if key[0] == "rail"}))
@@ -120,13 +119,39 @@ def freight_kpis(world: World) -> dict[str, float]:
         k["disruption.breakdowns"] = float(sum(f.failures for f in world.failures))
         k["disruption.equipment_down_h"] = sum(f.down_h for f in world.failures)
         k["disruption.line_closure_delay_teu_h"] = sum(
-            line.closure_delay_teu_h for line in world.lines.values()
+            s.closure_delay_teu_h for line in world.network.lines.values() for s in line.sections
         )
         k["disruption.border_closure_delay_teu_h"] = sum(
             port.closure_delay_teu_h for port in world.ports.values()
         )
         k["disruption.stranded_teu_end"] = k["freight.teu_in_system_end"]
     return k
+
+
+def line_kpis(world: World) -> dict[str, float]:
+    """KPIs of every single-track section of the scenario's lines.
+
+    ``capacity_pairs_per_day`` is the standard capacity (see
+    :meth:`~g60rail.scenario.line_spec.LineSpec.capacity_pairs_per_day`); ``occupancy`` the
+    share of the run the section was occupied (running trains and the station interval
+    after each, in the manner of UIC 406) or closed for maintenance; ``trains_per_day``
+    the trains that entered it, both ways, passenger trains included; ``wait_h_mean`` the
+    mean wait of a train at the station before it, from ready to leave to entering.
+    """
+    h = world.horizon_h
+    out: dict[str, float] = {}
+    for line_id, spec in world.scenario.lines.items():
+        line = world.network.lines[line_id]
+        for i, sec in enumerate(line.sections):
+            if not sec.single:
+                continue
+            p = f"line.{sec.id}"
+            out[f"{p}.capacity_pairs_per_day"] = spec.capacity_pairs_per_day(i)
+            busy = sec.occupied_h + sec.maintenance.total_h(0.0, h)
+            out[f"{p}.occupancy"] = min(1.0, busy / h)
+            out[f"{p}.trains_per_day"] = sum(sec.entries.values()) / (h / 24.0)
+            out[f"{p}.wait_h_mean"] = sec.wait_h.mean()
+    return out
 
 
 def to_timestamps(hours: pd.Series | np.ndarray, start: dt.datetime) -> pd.Series:
@@ -169,4 +194,14 @@ def freight_tables(world: World) -> dict[str, pd.DataFrame]:
         ts[f"yard_teu_max.{place}"] = hub.yard.occupancy.daily_max()
         ts[f"gate_queue_max.{place}"] = hub.gate.queue.daily_max()
         ts[f"yard_capacity_teu.{place}"] = float(hub.yard.capacity_teu)
-    return {"containers": containers, "trains": trains, "border": border, "timeseries": ts}
+    sections = pd.DataFrame(world.network.rows, columns=list(SECTION_COLUMNS))
+    sections = sections.sort_values(["t_enter", "tid"], kind="stable").reset_index(drop=True)
+    for col in ("t_ready", "t_enter", "t_exit"):
+        sections[col[2:] + "_at"] = to_timestamps(sections[col].to_numpy(float), start)
+    return {
+        "containers": containers,
+        "trains": trains,
+        "border": border,
+        "timeseries": ts,
+        "sections": sections,
+    }

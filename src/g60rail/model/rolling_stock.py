@@ -11,7 +11,15 @@ __all__ = ["Train"]
 
 
 class Train:
-    """One run of a service, with the boxes it carries."""
+    """One run of a freight service, with the boxes it carries.
+
+    On a line it is a freight train (:class:`~g60rail.model.line.LineTrain`): it waits
+    behind passenger trains and runs at its section's freight running time.
+    """
+
+    kind = "freight"
+    priority = 1
+    speed_kmh = None
 
     __slots__ = (
         "boxes",

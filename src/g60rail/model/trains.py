@@ -28,13 +28,16 @@ import simpy
 
 from g60rail.model.hub import TRAIN_WORK, Hub, ReachStackers, ServiceQueue
 from g60rail.model.rolling_stock import Train
+from g60rail.scenario.clock import weekly_times
 
 if TYPE_CHECKING:
     from g60rail.model.border import BorderPort
     from g60rail.model.cargo import Container
-    from g60rail.model.line import LineSection
+    from g60rail.model.line import Line
+    from g60rail.model.network import RailNetwork
     from g60rail.model.probes import DailyCounter
     from g60rail.model.terminal import Terminal
+    from g60rail.scenario.clock import Clock
     from g60rail.scenario.schema import Scenario, ServiceSpec
 
 __all__ = ["TRAIN_COLUMNS", "OriginLoading", "TrainRuns", "departure_times"]
@@ -62,18 +65,12 @@ def departure_times(spec: ServiceSpec, start_week_h: float, horizon_h: float) ->
     spec
         The service with its weekly timetable.
     start_week_h
-        Hours from Monday 00:00 to simulation time 0 (e.g. 33.5 for Tuesday 09:30).
+        Hours from Monday 00:00, local time at the service's origin, to simulation time 0
+        (e.g. 33.5 for Tuesday 09:30).
     horizon_h
         Run length, hours.
     """
-    weekly = spec.weekly_departures_h
-    out: list[float] = []
-    for week in itertools.count():
-        base = 168.0 * week - start_week_h
-        if base + weekly[0] >= horizon_h:
-            break
-        out.extend(t for h in weekly if 0.0 <= (t := base + h) < horizon_h)
-    return out
+    return weekly_times(spec.weekly_departures_h, start_week_h, horizon_h)
 
 
 class OriginLoading:
@@ -240,16 +237,18 @@ class TrainRuns:
         Services, places (their countries decide exit or entry at a port).
     hubs, terminals, ports
         The parts by place id.
-    lines
-        The line sections by ``(from, to)`` in the direction of travel.
+    network
+        The rail network: the line between each pair of consecutive stops.
     siding
         The queue of boxes waiting for a service at a place without a terminal.
     daily
         Daily counters (``teu_departed.<service>``, ``trains_departed``).
     arrived, delivered
         Called for a box that ends its trip at a place without a terminal.
-    week0_h, horizon_h
-        Hours from Monday 00:00 to simulation time 0; run length, hours.
+    clock
+        The model's clock (timetables are local at each service's origin).
+    horizon_h
+        Run length, hours.
     """
 
     def __init__(
@@ -259,12 +258,12 @@ class TrainRuns:
         hubs: dict[str, Hub],
         terminals: dict[str, Terminal],
         ports: dict[str, BorderPort],
-        lines: dict[tuple[str, str], LineSection],
+        network: RailNetwork,
         siding: Callable[[str, str], ServiceQueue],
         daily: DailyCounter,
         arrived: Callable[[Container], None],
         delivered: Callable[[Container], None],
-        week0_h: float,
+        clock: Clock,
         horizon_h: float,
     ) -> None:
         self.env = env
@@ -272,12 +271,12 @@ class TrainRuns:
         self.hubs = hubs
         self.terminals = terminals
         self.ports = ports
-        self.lines = lines
+        self.network = network
         self.siding = siding
         self.daily = daily
         self.arrived = arrived
         self.delivered = delivered
-        self.week0_h = week0_h
+        self.clock = clock
         self.horizon_h = horizon_h
         self.rows: list[tuple] = []
         """One record per arrived train, in the order of :data:`TRAIN_COLUMNS`."""
@@ -294,7 +293,8 @@ class TrainRuns:
         """SimPy process: place every timetabled train of a service on its track."""
         hub = self.hubs.get(spec.route[0])
         window = hub.spec.load_window_h if hub is not None else 0.0
-        for t in departure_times(spec, self.week0_h, self.horizon_h):
+        zone = self.clock.zone_of(self.scenario, spec.route[0])
+        for t in departure_times(spec, self.clock.local_week0_h(zone), self.horizon_h):
             t_place = max(0.0, t - window)
             if t_place > self.env.now:
                 yield self.env.timeout(t_place - self.env.now)
@@ -335,9 +335,18 @@ class TrainRuns:
             ).run()
         self._depart(train)
         route = spec.route
+        line: Line | None = None
+        holding = 0  # direction of the line track the train stands on (0: none)
         for i in range(1, len(route)):
-            yield from self.lines[route[i - 1], route[i]].traverse(train.teu)
+            nxt = self.network.between(route[i - 1], route[i])
+            if line is not None and nxt is not line:
+                line.leave(route[i - 1], holding)
+                holding = 0
+            line = nxt
+            holding = yield from line.run(train, route[i - 1], route[i], holding)
             yield from self._call(train, spec, i)
+        if line is not None:
+            line.leave(route[-1], holding)
         train.t_arrived = env.now
         self.rows.append(
             (

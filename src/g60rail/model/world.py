@@ -19,12 +19,13 @@ from g60rail.model.cargo import MILESTONES, Container
 from g60rail.model.demand import Booking, DemandGenerator
 from g60rail.model.disruptions import EquipmentFailures, closure_windows
 from g60rail.model.hub import Hub, ServiceQueue
-from g60rail.model.line import LineSection
+from g60rail.model.network import RailNetwork
 from g60rail.model.probes import DailyCounter, Tally
 from g60rail.model.road import Road
 from g60rail.model.terminal import OnwardLeg, Terminal
 from g60rail.model.trains import TrainRuns, departure_times
 from g60rail.random import Exponential, Sampler, Streams
+from g60rail.scenario.clock import Clock
 from g60rail.scenario.schema import Scenario
 
 __all__ = ["CONTAINER_COLUMNS", "World"]
@@ -88,8 +89,7 @@ class World:
         self.horizon_h = horizon_h
         self.record_containers = record_containers
         start = scenario.meta.start
-        self.day0_h = start.hour + start.minute / 60.0
-        self.week0_h = 24.0 * start.weekday() + self.day0_h
+        self.clock = clock = Clock.of(scenario)
 
         self.hubs: dict[str, Hub] = {
             spec.place: Hub(env, spec, streams, horizon_h, warmup_h)
@@ -111,27 +111,14 @@ class World:
                 b,
                 scenario.places[b.place].country,
                 streams,
-                self.day0_h,
+                clock.local_day0_h(clock.zone_of(scenario, b.place)),
                 closed=closure_windows(closures, "border", [b.place], start),
                 customs_down=closure_windows(closures, "customs", [b.place], start),
                 warmup_h=warmup_h,
             )
             for b in scenario.borders.values()
         }
-        self.lines: dict[tuple[str, str], LineSection] = {}
-        for leg in scenario.legs:
-            if leg.mode == "road":
-                continue
-            for a, b in ((leg.from_, leg.to), (leg.to, leg.from_)):
-                self.lines[a, b] = LineSection(
-                    env,
-                    a,
-                    b,
-                    leg.km,
-                    streams.sampler(f"leg.{a}-{b}", leg.running_time),
-                    leg.paths_per_day,
-                    closure_windows(closures, "line", (a, b), start),
-                )
+        self.network = RailNetwork(env, scenario, streams, clock, horizon_h)
         self.road = Road(
             env,
             scenario,
@@ -181,7 +168,11 @@ class World:
                 self.book,
                 lambda: next(self._cids),
                 horizon_h,
-                departure_times(spec, self.week0_h, horizon_h + BOOKING_HORIZON_H),
+                departure_times(
+                    spec,
+                    clock.local_week0_h(clock.zone_of(scenario, spec.route[0])),
+                    horizon_h + BOOKING_HORIZON_H,
+                ),
                 streams.rng(f"demand.{sid}.lead"),
             )
             for sid, spec in scenario.services.items()
@@ -193,12 +184,12 @@ class World:
             self.hubs,
             self.terminals,
             self.ports,
-            self.lines,
+            self.network,
             self.siding,
             self.daily,
             self._arrived,
             self._delivered,
-            self.week0_h,
+            clock,
             horizon_h,
         )
 
@@ -244,6 +235,7 @@ class World:
         for d in self.demands:
             self.env.process(d.run())
         self.trains.start()
+        self.network.start()
 
     def run(self) -> None:
         """Start the processes and run to the horizon; close the time-weighted probes."""

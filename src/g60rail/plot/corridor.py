@@ -8,6 +8,7 @@ km printed beside a rail leg is the published length, longer than the straight l
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -50,10 +51,14 @@ def _aspect(lats: Iterable[float]) -> float:
 
 
 def _segments(scenario: Scenario) -> list[tuple[str, str, str, float, bool]]:
-    """(from, to, mode, km, onward) of every leg and onward leg."""
+    """(from, to, mode, km, onward) of every leg, line stretch between two places, and
+    onward leg."""
     segs: list[tuple[str, str, str, float, bool]] = [
         (leg.from_, leg.to, leg.mode, leg.km, False) for leg in scenario.legs
     ]
+    for line in scenario.lines.values():
+        stops = [st for st in line.stations if st.id in scenario.places]
+        segs += [(a.id, b.id, line.mode, b.km - a.km, False) for a, b in itertools.pairwise(stops)]
     segs += [(o.from_, o.to, o.mode, o.km, True) for o in scenario.onward]
     return segs
 

@@ -1,17 +1,18 @@
 """Train graph: a time-distance diagram along the corridor, one line per train.
 
-Each line joins the events the run recorded for a train (departure, arrival and
-clearance at each border port, final arrival); a stop without a record (an intermediate
-terminal) is placed by the legs' nominal running times, so it is an estimate.  Trains
-still running at the end of the run are not drawn.
+Drawn from the ``sections`` table of a run: every train's entry into and exit from every
+section it ran, freight and passenger trains alike.  Flat parts are stops and waits at a
+station, where trains meet and pass; maintenance windows are shaded.  Trains still
+running at the end of the run are drawn as far as they got.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol, cast
+from typing import Any
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -19,6 +20,7 @@ from matplotlib.figure import Figure
 
 from g60rail.plot.axes import date_axis, figure_and_axes, no_data, tables_of
 from g60rail.plot.freight import service_style
+from g60rail.scenario.clock import Clock
 from g60rail.scenario.schema import Scenario
 
 __all__ = ["default_route", "route_km", "train_graph"]
@@ -33,79 +35,50 @@ def default_route(scenario: Scenario) -> list[str]:
     return list(longest)
 
 
-def _leg(scenario: Scenario, a: str, b: str) -> Any:
+def _leg_km(scenario: Scenario, a: str, b: str) -> float:
     for leg in scenario.legs:
-        if leg.key == frozenset((a, b)) and leg.mode == "rail":
-            return leg
-    raise ValueError(f"no rail leg joins {a!r} and {b!r}")
-
-
-class _TrainRow(Protocol):
-    """A row of the ``trains`` table, as ``DataFrame.itertuples`` yields it."""
-
-    tid: int
-    service: str
-    t_departed: float
-    t_arrived: float
-
-
-class _BorderRow(Protocol):
-    """A row of the ``border`` table, as ``DataFrame.itertuples`` yields it."""
-
-    tid: int
-    port: str
-    t_in: float
-    t_out: float
+        if leg.key == frozenset((a, b)) and leg.mode != "road":
+            return float(leg.km)
+    raise ValueError(f"no rail leg or line joins {a!r} and {b!r}")
 
 
 def route_km(scenario: Scenario, route: Sequence[str]) -> dict[str, float]:
-    """Route km of every place along ``route``, from the scenario's rail legs (0 at the start)."""
+    """Route km along ``route`` (0 at its first place) of its places and of every line
+    station between them."""
     km = {route[0]: 0.0}
     for a, b in itertools.pairwise(route):
-        km[b] = km[a] + _leg(scenario, a, b).km
+        line_id = scenario.line_between(a, b)
+        if line_id is None:
+            km[b] = km[a] + _leg_km(scenario, a, b)
+            continue
+        stations = scenario.lines[line_id].stations
+        ids = [st.id for st in stations]
+        i, j = ids.index(a), ids.index(b)
+        step = 1 if j > i else -1
+        for k in range(i + step, j + step, step):
+            km[ids[k]] = km[a] + abs(stations[k].km - stations[i].km)
     return km
 
 
-def _nominal_h(scenario: Scenario, a: str, b: str) -> float:
-    return float(_leg(scenario, a, b).mean_running_h)
-
-
-def _train_path(
-    scenario: Scenario,
-    stops: Sequence[str],
-    t_dep: float,
-    t_arr: float,
-    border: dict[str, tuple[float, float]],
-) -> tuple[list[tuple[float, str]], list[tuple[float, str]]]:
-    """Recorded and estimated (time, place) points of one train along its stops.
-
-    Recorded: departure, border arrival/clearance, arrival.  A stop in between with no
-    record (Kunming on the G60) gets an arrival time from the previous recorded point plus
-    the nominal running time, and a departure time from the next recorded point minus the
-    nominal running time (clipped so time never runs backwards).
-    """
-    known: dict[int, tuple[float, float]] = {0: (t_dep, t_dep), len(stops) - 1: (t_arr, t_arr)}
-    for i, p in enumerate(stops):
-        if p in border:
-            known[i] = border[p]
-    points: list[tuple[float, str]] = []
-    estimated: list[tuple[float, str]] = []
-    idx = sorted(known)
-    for i, p in enumerate(stops):
-        if i in known:
-            t_in, t_out = known[i]
-            points += [(t_in, p), (t_out, p)] if t_out > t_in else [(t_in, p)]
-            continue
-        prev = max(j for j in idx if j < i)
-        nxt = min(j for j in idx if j > i)
-        lo, hi = known[prev][1], known[nxt][0]
-        t_in = lo + sum(_nominal_h(scenario, stops[j], stops[j + 1]) for j in range(prev, i))
-        t_out = hi - sum(_nominal_h(scenario, stops[j], stops[j + 1]) for j in range(i, nxt))
-        t_in = min(max(t_in, lo), hi)
-        t_out = min(max(t_out, t_in), hi)
-        estimated += [(t_in, p), (t_out, p)]
-        points += [(t_in, p), (t_out, p)]
-    return points, estimated
+def _maintenance(
+    scenario: Scenario, km: dict[str, float], t0: float, t1: float
+) -> list[tuple[float, float, float, float]]:
+    """(start_h, end_h, km_low, km_high) of the maintenance windows along the route."""
+    clock = Clock.of(scenario)
+    out = []
+    for line in scenario.lines.values():
+        zones = clock.station_zones(scenario, line)
+        for i, (a, b) in enumerate(itertools.pairwise(line.station_ids)):
+            window = line.maintenance_of(i)
+            if window is None or a not in km or b not in km:
+                continue
+            lo, hi = sorted((km[a], km[b]))
+            for s, e in clock.daily_windows(
+                window.start_h, window.duration_min / 60.0, zones[i], t1
+            ):
+                if e > t0 and s < t1:
+                    out.append((s, e, lo, hi))
+    return out
 
 
 def train_graph(
@@ -115,34 +88,35 @@ def train_graph(
     *,
     route: Sequence[str] | None = None,
     services: Iterable[str] | None = None,
+    days: float | None = 7.0,
+    first_day: float = 0.0,
+    passenger_trains: bool = True,
 ) -> Figure:
     """Time-distance diagram of the trains along the corridor (one line per train).
 
     The vertical axis is route km along ``route`` (Songjiang 0 km, Kunming, Mohan, Boten,
-    Vientiane in the baseline; places marked on the right), the horizontal axis real dates.
-    Every completed train whose service runs along a part of ``route`` (either direction)
-    is one line: flat parts are stops.
-
-    The trains table records only departure and arrival, so the line is built from the
-    recorded events of each train: departure at its origin, arrival at and clearance from
-    each border port (``border`` table, matched by ``tid``), arrival at its destination
-    (marked by dots).  An intermediate stop with no record (Kunming on the G60) is placed
-    with the legs' nominal running times between the neighbouring recorded events: an
-    estimate (the real running times are random and path waits are not recorded there).
-    Trains still running when the run ends are not in the trains table and not drawn.
+    Vientiane in the baseline; places marked on the right, line stations as grey lines),
+    the horizontal axis real dates.  Each train is one line through the times it entered
+    and left each section (``sections`` table): flat parts are stops, border clearance,
+    unloading and waits for a meet or a maintenance window (shaded).
 
     Parameters
     ----------
     result
-        A :class:`~g60rail.result.Result` or its ``tables`` dict (``trains``, ``border``).
+        A :class:`~g60rail.result.Result` or its ``tables`` dict (``sections``).
     scenario
-        The scenario that was run (for the route km of its legs and its calendar).
+        The scenario that was run (for its lines, legs and calendar).
     ax
         Axes to draw on; a new figure when omitted.
     route
         Places along the diagram's distance axis; default: the longest service route.
     services
-        Only these services (default: every service along ``route``).
+        Only these freight services (default: every service along ``route``).
+    days, first_day
+        The window drawn, in days from the start of the run (default: the first week;
+        ``days=None`` for the whole run).
+    passenger_trains
+        Draw the passenger trains too (thin grey lines).
 
     Returns
     -------
@@ -150,62 +124,66 @@ def train_graph(
         The figure holding ``ax``.
     """
     tables = tables_of(result)
-    trains, border = tables["trains"], tables.get("border")
+    sections = tables.get("sections")
     route = list(route) if route is not None else default_route(scenario)
     km = route_km(scenario, route)
     start = pd.Timestamp(scenario.meta.start)
     fig, ax = figure_and_axes(ax, (11, 5.5))
+    t0 = 24.0 * first_day
+    t1 = t0 + 24.0 * days if days is not None else np.inf
     wanted = set(services) if services is not None else None
-    by_tid: dict[int, dict[str, tuple[float, float]]] = {}
-    if border is not None:
-        # pandas-stubs types each field of a row as any scalar; the columns are known
-        for b in cast("Iterable[_BorderRow]", border.itertuples(index=False)):
-            by_tid.setdefault(int(b.tid), {})[str(b.port)] = (float(b.t_in), float(b.t_out))
-    labelled: set[str] = set()
     drawn = 0
-    for row in cast("Iterable[_TrainRow]", trains.itertuples(index=False)):
-        sid = str(row.service)
-        spec = scenario.services.get(sid)
-        if spec is None or (wanted is not None and sid not in wanted):
+    labelled: set[str] = set()
+    rows = pd.DataFrame() if sections is None else sections
+    if len(rows):
+        on_route = rows["from"].isin(km.keys()) & rows["to"].isin(km.keys())
+        rows = rows[on_route & (rows["t_exit"] >= t0) & (rows["t_enter"] <= t1)]
+    for tid, g in rows.groupby("tid", sort=True):
+        g = g.sort_values("t_enter", kind="stable")
+        sid = str(g["service"].iloc[0])
+        passenger = g["kind"].iloc[0] == "passenger"
+        if passenger and not passenger_trains:
             continue
-        if not all(p in km for p in spec.route):
+        if not passenger and wanted is not None and sid not in wanted:
             continue
-        if not np.isfinite(row.t_arrived):
-            continue
-        points, est = _train_path(
-            scenario,
-            spec.route,
-            float(row.t_departed),
-            float(row.t_arrived),
-            by_tid.get(int(row.tid), {}),
-        )
-        t = start + pd.to_timedelta([p[0] for p in points], unit="h")
-        y = [km[p[1]] for p in points]
-        label = None if sid in labelled else sid
-        labelled.add(sid)
-        ax.plot(t, y, lw=1.2, label=label, gid=f"train {row.tid}", **service_style(sid))
-        rec = [
-            (tt, yy)
-            for (tt, yy), p in zip(zip(t, y, strict=True), points, strict=True)
-            if p not in est
-        ]
-        if rec:
-            ax.plot(
-                # datetimes are valid x data (matplotlib units), but its stubs take only
-                # ArrayLike (matplotlib issue 27140)
-                [r[0] for r in rec],  # type: ignore[arg-type]
-                [r[1] for r in rec],
-                ".",
-                ms=3,
-                color=service_style(sid)["color"],
-            )
+        hours = np.column_stack([g["t_enter"], g["t_exit"]]).ravel()
+        y = np.column_stack([g["from"].map(km), g["to"].map(km)]).ravel()
+        t = start + pd.to_timedelta(hours, unit="h")
+        if passenger:
+            style: dict[str, Any] = {"color": "0.55", "lw": 0.7, "linestyle": "-"}
+            label = None if "passenger" in labelled else "passenger trains"
+            labelled.add("passenger")
+        else:
+            style = {"lw": 1.2, **service_style(sid)}
+            label = None if sid in labelled else sid
+            labelled.add(sid)
+        ax.plot(t, y, label=label, gid=f"train {tid}", **style)
         drawn += 1
     if drawn == 0:
-        no_data(ax, "completed trains along this route")
+        no_data(ax, "trains along this route in this window")
+    t_end = t1 if np.isfinite(t1) else (float(rows["t_exit"].max()) if len(rows) else t0 + 24.0)
+    for s, e, lo, hi in _maintenance(scenario, km, t0, t_end):
+        ax.fill_between(
+            mdates.date2num(
+                [start + pd.Timedelta(hours=max(s, t0)), start + pd.Timedelta(hours=min(e, t_end))]
+            ),
+            lo,
+            hi,
+            color="0.88",
+            lw=0,
+            zorder=0,
+        )
     date_axis(ax)
+    ax.set_xlim(
+        float(mdates.date2num(start + pd.Timedelta(hours=t0))),
+        float(mdates.date2num(start + pd.Timedelta(hours=t_end))),
+    )
     ax.set_ylabel(f"route km from {route[0]} (km)")
     top = max(km.values())
     ax.set_ylim(-0.03 * top, 1.03 * top)
+    for station, k in km.items():
+        if station not in route:
+            ax.axhline(k, color="0.93", lw=0.5, zorder=0)
     places = ax.secondary_yaxis("right")
     # places closer than 2 % of the route share one tick (Mohan and Boten are 3 km apart)
     ticks: list[tuple[float, str]] = []
@@ -216,8 +194,11 @@ def train_graph(
             ticks.append((km[p], p))
     places.set_yticks([k for k, _ in ticks], [n for _, n in ticks])
     for k, _ in ticks:
-        ax.axhline(k, color="0.85", lw=0.8, zorder=0)
-    ax.set_title(f"Train graph {' - '.join(route)}  ({drawn} trains; dots: recorded events)")
+        ax.axhline(k, color="0.8", lw=0.8, zorder=0)
+    ax.set_title(
+        f"Train graph {' - '.join(route)}  ({drawn} trains; flat: stops and meets; "
+        "shaded: maintenance)"
+    )
     if drawn:
         ax.legend(fontsize="x-small", ncols=6, loc="upper center", bbox_to_anchor=(0.5, -0.1))
     return fig

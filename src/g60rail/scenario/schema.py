@@ -1,34 +1,51 @@
 """The scenario: every number a planner can tune, validated and immutable.
 
-A :class:`Scenario` is built from a TOML file (see :mod:`g60rail.scenario.io`).  All times
-are in hours unless a field name says otherwise (``_min`` minutes, ``_km`` kilometres,
-``_kmh`` km/h, ``_teu`` twenty-foot equivalent units).
+A :class:`Scenario` is built from a TOML file (see :mod:`g60rail.scenario.io`) out of the
+sections of :mod:`g60rail.scenario.sections`, :mod:`~g60rail.scenario.line_spec`,
+:mod:`~g60rail.scenario.station_spec` and :mod:`~g60rail.scenario.disruption_spec`; the
+checks that span sections (references between them, routes) run when it is built.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
-import re
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
-from g60rail.errors import FieldValueError, ScenarioError
-from g60rail.random import DistSpec, as_distribution
+from g60rail.errors import ScenarioError
 from g60rail.scenario.base import FrozenModel
 from g60rail.scenario.disruption_spec import DisruptionsSpec
+from g60rail.scenario.line_spec import LineSpec
 from g60rail.scenario.overrides import override_data, validated
 from g60rail.scenario.routes import Hop, plan_itinerary
+from g60rail.scenario.sections import (
+    BorderSpec,
+    CostSpec,
+    DemandSpec,
+    Drayage,
+    HubSpec,
+    Leg,
+    Meta,
+    OnwardSpec,
+    OpeningHours,
+    Place,
+    RoadSpec,
+    ServiceSpec,
+    UnitCost,
+    parse_weekly_time,
+)
 from g60rail.scenario.station_spec import StationSpec
 
 __all__ = [
     "BorderSpec",
     "CostSpec",
     "DemandSpec",
+    "Drayage",
     "HubSpec",
     "Leg",
+    "LineSpec",
     "Meta",
     "OnwardSpec",
     "OpeningHours",
@@ -39,357 +56,6 @@ __all__ = [
     "UnitCost",
     "parse_weekly_time",
 ]
-
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-PosInt = Annotated[int, Field(ge=1)]
-# Upper bounds keep absurd inputs (a typo with extra zeros) from exhausting memory or time:
-# every unit is a SimPy server (and a failure process when it can break down).
-Count = Annotated[int, Field(ge=1, le=10_000)]
-TrainTEU = Annotated[int, Field(ge=1, le=10_000)]
-YardTEU = Annotated[int, Field(ge=1, le=10_000_000)]
-PosFloat = Annotated[float, Field(gt=0.0)]
-NonNegFloat = Annotated[float, Field(ge=0.0)]
-
-_DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-_WEEKLY = re.compile(r"^\s*(?:(mon|tue|wed|thu|fri|sat|sun|daily)\s+)?(\d{1,2}):(\d{2})\s*$", re.I)
-_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
-
-
-def parse_weekly_time(text: str) -> list[float]:
-    """Hours after Monday 00:00 of a weekly departure such as ``"Wed 15:25"``.
-
-    ``"daily 08:00"`` (or a bare ``"08:00"``) stands for the same time on all seven days.
-
-    Returns
-    -------
-    list of float
-        Hours in ``[0, 168)``, one per weekly occurrence.
-    """
-    m = _WEEKLY.match(text)
-    if not m:
-        raise ValueError(f"expected 'Wed 15:25' or 'daily 08:00', got {text!r}")
-    day, hh, mm = m.group(1), int(m.group(2)), int(m.group(3))
-    if hh > 23 or mm > 59:
-        raise ValueError(f"no such time of day: {text!r}")
-    hod = hh + mm / 60.0
-    if day is None or day.lower() == "daily":
-        return [24.0 * d + hod for d in range(7)]
-    return [24.0 * _DAYS[day.lower()] + hod]
-
-
-def _clock_h(text: str) -> float:
-    m = _CLOCK.match(text)
-    if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59:
-        raise ValueError(f"expected a time of day such as '08:30', got {text!r}")
-    return int(m.group(1)) + int(m.group(2)) / 60.0
-
-
-class Meta(FrozenModel):
-    """Name, description and calendar origin of a scenario."""
-
-    name: str = Field(min_length=1)
-    description: str = ""
-    start: dt.datetime = Field(description="wall-clock time of simulation hour 0 (local time)")
-
-    @field_validator("start")
-    @classmethod
-    def _naive(cls, v: dt.datetime) -> dt.datetime:
-        if v.tzinfo is not None:
-            raise ValueError(
-                "give local wall-clock time without a UTC offset, e.g. 2025-01-06T00:00:00"
-            )
-        return v
-
-
-class Place(FrozenModel):
-    """A named location on the corridor (WGS84 degrees)."""
-
-    name: str
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    country: str = Field(min_length=2, max_length=2, description="ISO 3166 alpha-2, e.g. CN")
-    kind: Literal["hub", "terminal", "border", "city", "station", "exit"] = "city"
-
-
-class Leg(FrozenModel):
-    """A link between two places, usable in both directions.
-
-    Exactly one of ``speed_kmh`` (running time = ``km / speed_kmh``) or ``running_h`` (a
-    distribution of the running time) is given.  ``paths_per_day`` limits the trains that
-    can enter the leg per day and direction (single-track sections); trains wait for the
-    next path.
-    """
-
-    from_: str = Field(alias="from")
-    to: str
-    mode: Literal["rail", "rail_metre", "road"]
-    km: PosFloat = Field(description="published route km (longer than the geodesic)")
-    speed_kmh: PosFloat | None = None
-    running_h: DistSpec | None = None
-    paths_per_day: PosFloat | None = None
-    name: str = ""
-
-    @model_validator(mode="after")
-    def _one_running_time(self) -> Leg:
-        if (self.speed_kmh is None) == (self.running_h is None):
-            raise FieldValueError(
-                "give exactly one of speed_kmh and running_h",
-                field="speed_kmh",
-                value=self.speed_kmh,
-            )
-        if self.from_ == self.to:
-            raise FieldValueError(
-                f"a leg needs two different places, got {self.from_!r} twice",
-                field="to",
-                value=self.to,
-            )
-        return self
-
-    @property
-    def key(self) -> frozenset[str]:
-        """The unordered pair of place ids this leg joins."""
-        return frozenset((self.from_, self.to))
-
-    @property
-    def running_time(self) -> DistSpec:
-        """The running time over the leg, hours: ``km / speed_kmh`` or ``running_h``."""
-        if self.speed_kmh is not None:
-            return self.km / self.speed_kmh
-        assert self.running_h is not None  # one of the two, checked at validation
-        return self.running_h
-
-    @property
-    def mean_running_h(self) -> float:
-        """Mean running time over the leg, hours."""
-        return float(as_distribution(self.running_time).mean)
-
-
-class OpeningHours(FrozenModel):
-    """Daily opening window ``[open, close)`` in local time; ``close`` may pass midnight."""
-
-    open: str = "00:00"
-    close: str = "24:00"
-
-    @field_validator("open", "close")
-    @classmethod
-    def _clock(cls, v: str) -> str:
-        _clock_h(v)
-        return v
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> OpeningHours:
-        if (
-            _clock_h(self.open) % 24 == _clock_h(self.close) % 24
-            and self.close != "24:00"
-            and (self.open != "00:00")
-        ):
-            raise FieldValueError(
-                f"empty opening window {self.open}-{self.close}", field="close", value=self.close
-            )
-        return self
-
-    @property
-    def open_h(self) -> float:
-        """Opening hour of day."""
-        return _clock_h(self.open)
-
-    @property
-    def close_h(self) -> float:
-        """Closing hour of day (may be below ``open_h`` for a window over midnight)."""
-        return _clock_h(self.close)
-
-
-class HubSpec(FrozenModel):
-    """A rail container terminal: truck gate, yard, reach stackers and loading tracks."""
-
-    place: str
-    gate_lanes: Count = Field(description="truck gate lanes, shared by trucks in and out")
-    gate_time_h: DistSpec = Field(description="gate processing time per truck, hours")
-    yard_teu: YardTEU = Field(description="yard capacity, TEU; trucks wait at the gate when full")
-    reach_stackers: Count
-    moves_per_h: PosFloat = Field(description="container moves per hour per reach stacker")
-    move_time_cv: NonNegFloat = Field(
-        0.0, le=3, description="coefficient of variation of a move's duration (0: constant)"
-    )
-    loading_tracks: Count
-    shunt_h: DistSpec = Field(0.0, description="track time per train call before work starts")
-    load_window_h: NonNegFloat = Field(
-        4.0, description="a departing train is placed on a track this long before its time"
-    )
-    dwell_h: DistSpec = Field(description="time an arrived container waits for its consignee")
-
-
-class DemandSpec(FrozenModel):
-    """Container bookings for one service and direction.
-
-    Trucks come at a rate of ``teu_per_week`` times the month's seasonality factor.  By
-    default they arrive as a Poisson process; with ``booking_lead_h`` each departure gets a
-    Poisson number of trucks (the rate times the time since the previous departure), each
-    leaving its origin ``booking_lead_h`` before that departure.  A truck carries one
-    40-foot box, or one or two 20-foot boxes.
-    """
-
-    teu_per_week: Annotated[float, Field(ge=0.0, le=100_000.0)] = Field(
-        description="mean TEU booked per week (at most 100,000: about 2,000 trains a week)"
-    )
-    share_40ft: Probability = 0.5
-    twin_20ft_share: Probability = Field(0.3, description="share of 20' trucks with two boxes")
-    seasonality: list[NonNegFloat] = Field(
-        default_factory=lambda: [1.0] * 12, description="multiplier per calendar month, Jan-Dec"
-    )
-    origins: dict[str, PosFloat] = Field(
-        default_factory=dict, description="place -> weight; empty means the service's origin"
-    )
-    destinations: dict[str, PosFloat] = Field(
-        default_factory=dict,
-        description="place -> weight; a stop of the service, a place reached by an onward "
-        "leg, or a place served by another service from one of its stops; empty means the "
-        "service's last stop",
-    )
-    road_share: Probability = Field(0.0, description="share of bookings sent by road instead")
-    booking_lead_h: DistSpec | None = Field(
-        None,
-        description="if given, every box is booked for a train: its truck leaves the origin "
-        "this long before that departure (hours); if not, trucks arrive as a Poisson process",
-    )
-
-    @field_validator("seasonality")
-    @classmethod
-    def _twelve(cls, v: list[float]) -> list[float]:
-        if len(v) != 12:
-            raise ValueError(f"needs 12 monthly factors, got {len(v)}")
-        return v
-
-
-class ServiceSpec(FrozenModel):
-    """A train service: its route, timetable, capacity, dispatch policy and demand.
-
-    Dispatch policies at the origin:
-
-    ``scheduled``
-        leave at the timetabled time with whatever is loaded;
-    ``full``
-        leave as soon as the next waiting box does not fit (timetable = train placement);
-    ``hybrid``
-        leave on time if at least ``min_fill_teu`` is loaded, else keep loading until it is
-        or until ``max_hold_h`` has passed.
-    """
-
-    name: str = ""
-    route: list[str] = Field(min_length=2)
-    departures: list[str] = Field(min_length=1, description="weekly times, e.g. 'Wed 15:25'")
-    capacity_teu: TrainTEU
-    policy: Literal["scheduled", "full", "hybrid"] = "scheduled"
-    min_fill_teu: NonNegFloat = 0.0
-    max_hold_h: NonNegFloat = 0.0
-    stop_h: dict[str, NonNegFloat] = Field(
-        default_factory=dict, description="dwell at intermediate stops (crew, locomotive)"
-    )
-    demand: DemandSpec | None = None
-
-    @field_validator("departures")
-    @classmethod
-    def _times(cls, v: list[str]) -> list[str]:
-        for t in v:
-            parse_weekly_time(t)
-        return v
-
-    @model_validator(mode="after")
-    def _policy(self) -> ServiceSpec:
-        if len(set(self.route)) != len(self.route):
-            raise FieldValueError("a route visits each place once", field="route", value=self.route)
-        if self.policy == "hybrid" and self.min_fill_teu > self.capacity_teu:
-            raise FieldValueError(
-                f"min_fill_teu exceeds capacity_teu ({self.capacity_teu})",
-                field="min_fill_teu",
-                value=self.min_fill_teu,
-            )
-        return self
-
-    @property
-    def weekly_departures_h(self) -> list[float]:
-        """Sorted hours after Monday 00:00 of every weekly departure."""
-        return sorted(h for t in self.departures for h in parse_weekly_time(t))
-
-
-class BorderSpec(FrozenModel):
-    """A rail border port (customs, scan, inspection) at one place.
-
-    For a train leaving the port's country the port acts as exit, for a train coming in as
-    entry.  The train leaves when its declarations are processed and it has been scanned;
-    containers selected for physical inspection are held and follow on a later train.
-    """
-
-    place: str
-    officers: Count = Field(description="customs officers (declaration lanes) on duty")
-    declaration_h: DistSpec = Field(description="processing time per container declaration")
-    predeclared_share: Probability = Field(
-        0.0, description="share of declarations already processed when the train arrives"
-    )
-    scanners: Count = 1
-    scan_h: DistSpec = Field(description="time to scan a whole train")
-    technical_h: DistSpec = Field(0.0, description="train handling at the port per train")
-    inspection_bays: Count = 1
-    inspection_h: DistSpec = Field(description="physical inspection per held container")
-    inspect_share_exit: Probability = Field(description="share of outbound boxes inspected")
-    inspect_share_entry: Probability = Field(description="share of inbound boxes inspected")
-    opening: OpeningHours = Field(default_factory=OpeningHours)
-
-
-class OnwardSpec(FrozenModel):
-    """A leg beyond the rail network's last terminal (reload to metre gauge, trucks)."""
-
-    from_: str = Field(alias="from")
-    to: str
-    mode: Literal["rail_metre", "road"]
-    km: PosFloat
-    speed_kmh: PosFloat
-    transfer_h: DistSpec = Field(0.0, description="reload and wait before the onward leg")
-
-
-class RoadSpec(FrozenModel):
-    """The road alternative: trucks on the expressway, two drivers, border by road."""
-
-    route: list[str] = Field(default_factory=list, description="places along the expressway")
-    driving_h_per_day: Annotated[float, Field(gt=0, le=24)] = 20.0
-    border_h: DistSpec = 0.0
-
-
-class Drayage(FrozenModel):
-    """Trucking from an origin city to the hub."""
-
-    detour_factor: Annotated[float, Field(ge=1.0, le=3.0)] = 1.3
-    speed_kmh: PosFloat = 55.0
-
-
-class UnitCost(FrozenModel):
-    """What one unit of a capacity costs (USD): to buy or build, and to run per year."""
-
-    capital: NonNegFloat
-    operating_per_year: NonNegFloat = 0.0
-
-
-class CostSpec(FrozenModel):
-    """Unit costs of capacities, by the dotted key a planner tunes.
-
-    ```toml
-    [costs]
-    life_years = 10
-    [costs.units."hub.reach_stackers"]
-    capital = 450000
-    operating_per_year = 60000
-    ```
-    """
-
-    life_years: PosFloat = Field(10.0, description="years of operation counted in a unit's cost")
-    units: dict[str, UnitCost] = Field(default_factory=dict)
-
-    def per_unit(self) -> dict[str, float]:
-        """Life-cycle cost of one unit of each capacity: capital plus operating over
-        ``life_years``, USD."""
-        return {
-            k: u.capital + u.operating_per_year * self.life_years for k, u in self.units.items()
-        }
 
 
 class Scenario(FrozenModel):
@@ -403,6 +69,7 @@ class Scenario(FrozenModel):
     meta: Meta
     places: dict[str, Place] = Field(min_length=1)
     legs: list[Leg] = Field(default_factory=list)
+    lines: dict[str, LineSpec] = Field(default_factory=dict)
     hub: HubSpec
     terminals: dict[str, HubSpec] = Field(default_factory=dict)
     services: dict[str, ServiceSpec] = Field(default_factory=dict)
@@ -419,7 +86,7 @@ class Scenario(FrozenModel):
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
-        problems = _reference_problems(self) or _route_problems(self)
+        problems = _reference_problems(self) or _line_problems(self) or _route_problems(self)
         if len(problems) == 1:
             raise problems[0]
         if problems:
@@ -474,6 +141,21 @@ class Scenario(FrozenModel):
             return self.hub
         return self.terminals.get(place)
 
+    def line_between(self, a: str, b: str) -> str | None:
+        """The id of a line on which ``a`` and ``b`` are both stations, if any."""
+        for line_id, line in self.lines.items():
+            ids = line.station_ids
+            if a in ids and b in ids and a != b:
+                return line_id
+        return None
+
+    def limited_stations(self, line_id: str) -> list[bool]:
+        """For each station of a line, whether its tracks limit the trains standing there
+        (an intermediate station without a terminal)."""
+        stations = self.lines[line_id].stations
+        last = len(stations) - 1
+        return [0 < i < last and self.terminal(st.id) is None for i, st in enumerate(stations)]
+
     def itinerary(self, service: str, destination: str) -> tuple[Hop, ...]:
         """The hops that take a box booked on ``service`` to ``destination``.
 
@@ -505,6 +187,16 @@ def _reference_problems(sc: Scenario) -> list[ScenarioError]:
         need(leg.from_, f"legs.{i}.from")
         need(leg.to, f"legs.{i}.to")
         leg_keys.add((leg.key, leg.mode in ("rail", "rail_metre")))
+        on = sc.line_between(leg.from_, leg.to) if leg.mode != "road" else None
+        if on is not None:  # the line would carry the trains and the leg be ignored
+            out.append(
+                ScenarioError(
+                    f"both ends are stations of line {on!r}, which carries the trains "
+                    "between them; remove the rail leg",
+                    field=f"legs.{i}",
+                    value=[leg.from_, leg.to],
+                )
+            )
     need(sc.hub.place, "hub.place")
     for tid, t in sc.terminals.items():
         need(t.place, f"terminals.{tid}.place")
@@ -516,20 +208,22 @@ def _reference_problems(sc: Scenario) -> list[ScenarioError]:
                     value=t.place,
                 )
             )
-    for bid, b in sc.borders.items():
-        need(b.place, f"borders.{bid}.place")
+    for bid, port in sc.borders.items():
+        need(port.place, f"borders.{bid}.place")
     for sid, s in sc.services.items():
         for j, p in enumerate(s.route):
             need(p, f"services.{sid}.route.{j}")
-        for a, b in zip(s.route, s.route[1:], strict=False):
-            if a in places and b in places and (frozenset((a, b)), True) not in leg_keys:
+        for a, z in zip(s.route, s.route[1:], strict=False):
+            joined = sc.line_between(a, z) is not None or (frozenset((a, z)), True) in leg_keys
+            if a in places and z in places and not joined:
                 out.append(
                     ScenarioError(
-                        f"no rail leg joins {a!r} and {b!r}",
+                        f"no rail leg or line joins {a!r} and {z!r}",
                         field=f"services.{sid}.route",
                         value=s.route,
                     )
                 )
+        out.extend(_line_change_problems(sc, sid, s.route))
         for p in s.stop_h:
             if p not in s.route:
                 out.append(
@@ -548,20 +242,20 @@ def _reference_problems(sc: Scenario) -> list[ScenarioError]:
     for j, p in enumerate(sc.road.route):
         need(p, f"road.route.{j}")
     road_keys = {leg.key for leg in sc.legs if leg.mode == "road"}
-    for j, (a, b) in enumerate(zip(sc.road.route, sc.road.route[1:], strict=False)):
-        if a in places and b in places and frozenset((a, b)) not in road_keys:
+    for j, (a, z) in enumerate(zip(sc.road.route, sc.road.route[1:], strict=False)):
+        if a in places and z in places and frozenset((a, z)) not in road_keys:
             out.append(
                 ScenarioError(
-                    f"no road leg joins {a!r} and {b!r}", field=f"road.route.{j + 1}", value=b
+                    f"no road leg joins {a!r} and {z!r}", field=f"road.route.{j + 1}", value=z
                 )
             )
-    for i, b in enumerate(sc.disruptions.breakdowns):
-        if sc.terminal(b.place) is None:
+    for i, bd in enumerate(sc.disruptions.breakdowns):
+        if sc.terminal(bd.place) is None:
             out.append(
                 ScenarioError(
                     "no hub or terminal at this place",
                     field=f"disruptions.breakdowns.{i}.place",
-                    value=b.place,
+                    value=bd.place,
                 )
             )
     data = sc.model_dump(by_alias=True)
@@ -586,22 +280,22 @@ def _reference_problems(sc: Scenario) -> list[ScenarioError]:
                         value=when.isoformat(),
                     )
                 )
+        stations = {st for line in sc.lines.values() for st in line.station_ids}
         for j, p in enumerate(c.where):
-            need(p, f"disruptions.closures.{i}.where.{j}")
-        if c.kind == "line" and all(p in places for p in c.where):
-            if not any(leg.key == frozenset(c.where) for leg in sc.legs):
+            if not (c.kind == "line" and p in stations):
+                need(p, f"disruptions.closures.{i}.where.{j}")
+        if c.kind == "line":
+            known = all(p in places or p in stations for p in c.where)
+            on_leg = any(leg.key == frozenset(c.where) for leg in sc.legs)
+            if known and not on_leg and sc.line_between(*c.where) is None:
                 out.append(
                     ScenarioError(
-                        "no leg joins these places",
+                        "not two stations of one line, nor the two places of a leg",
                         field=f"disruptions.closures.{i}.where",
                         value=c.where,
                     )
                 )
-        elif (
-            c.kind != "line"
-            and c.where[0] in places
-            and c.where[0] not in {b.place for b in sc.borders.values()}
-        ):
+        elif c.where[0] in places and c.where[0] not in {b.place for b in sc.borders.values()}:
             out.append(
                 ScenarioError(
                     "no border port at this place",
@@ -609,6 +303,62 @@ def _reference_problems(sc: Scenario) -> list[ScenarioError]:
                     value=c.where[0],
                 )
             )
+    return out
+
+
+def _line_problems(sc: Scenario) -> list[ScenarioError]:
+    """Stations that limit trains need tracks; section ids name one section each."""
+    out: list[ScenarioError] = []
+    seen: dict[str, str] = {}
+    for line_id, line in sc.lines.items():
+        for i, (st, limited) in enumerate(
+            zip(line.stations, sc.limited_stations(line_id), strict=True)
+        ):
+            if limited and st.tracks is None:
+                out.append(
+                    ScenarioError(
+                        "a station inside a line needs its number of tracks (2 or more), "
+                        "unless a terminal stands there",
+                        field=f"lines.{line_id}.stations.{i}.tracks",
+                        value=None,
+                    )
+                )
+        for sid in line.section_ids:
+            if sid in seen:
+                out.append(
+                    ScenarioError(
+                        f"section {sid!r} is on line {seen[sid]!r} too; section ids name "
+                        "one section (rename a station)",
+                        field=f"lines.{line_id}.stations",
+                        value=sid,
+                    )
+                )
+            seen[sid] = line_id
+    return out
+
+
+def _line_change_problems(sc: Scenario, sid: str, route: list[str]) -> list[ScenarioError]:
+    """A train changes lines only where it holds no track of either line (a terminal or
+    an end of both), so that the rule that keeps a line free of deadlock holds."""
+    out = []
+    for i in range(1, len(route) - 1):
+        a, b, c = route[i - 1], route[i], route[i + 1]
+        before, after = sc.line_between(a, b), sc.line_between(b, c)
+        if before is None or after is None or before == after:
+            continue
+        for line_id in (before, after):
+            ids = sc.lines[line_id].station_ids
+            if sc.limited_stations(line_id)[ids.index(b)]:
+                out.append(
+                    ScenarioError(
+                        f"the route changes from line {before!r} to {after!r} at {b!r}, "
+                        f"a station inside line {line_id!r}; change lines at a terminal "
+                        "or at an end of both lines",
+                        field=f"services.{sid}.route.{i}",
+                        value=b,
+                    )
+                )
+                break
     return out
 
 
