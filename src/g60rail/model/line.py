@@ -267,9 +267,9 @@ class Section:
         self.entries = {INCREASING: 0, DECREASING: 0}
         self.wait_h = Tally()
 
-    def request(self, train: LineTrain, direction: int) -> simpy.Event:
-        """An event whose value is ``(t_enter, t_exit)``: when ``train`` enters the
-        section and when it will have left it."""
+    def request(self, train: LineTrain, direction: int) -> tuple[float, float] | simpy.Event:
+        """``(t_enter, t_exit)`` when ``train`` may enter now (entering it and leaving
+        it), else an event with that value once it may."""
         lane = 0 if self.single else direction
         speed = train.speed_kmh
         run = self.km / speed if speed else self.running_h[direction]()
@@ -277,18 +277,29 @@ class Section:
             t0 = max(self.env.now, self._free_at[lane])
             lost = self.windows.clear(t0, run) - self.maintenance.clear(t0, run)
             self.closure_delay_teu_h += train.teu * lost
-        priority = train.priority
+        queue = self._queue[lane]
+        if not queue:
+            exit_h = self._enter(lane, run)
+            if exit_h is not None:
+                return self.env.now, exit_h
         ev = self.env.event()
-        heapq.heappush(self._queue[lane], (priority, next(self._seq), run, ev))
+        heapq.heappush(queue, (train.priority, next(self._seq), run, ev))
         self._dispatch(lane)
         return ev
 
-    def _dispatch(self, lane: int) -> None:
-        queue = self._queue[lane]
-        if not queue or self._busy[lane]:
-            return
+    def leave(self, direction: int) -> None:
+        """A train has run through the section (single track: it is free after the
+        station interval)."""
+        if self.single:
+            self._busy[0] = False
+            self._free_at[0] = self.env.now + self.interval_h
+            self._dispatch(0)
+
+    def _enter(self, lane: int, run: float) -> float | None:
+        """Let a train with running time ``run`` in now if the rules allow; its exit time."""
+        if self._busy[lane]:
+            return None
         now = self.env.now
-        _, _, run, ev = queue[0]
         start = max(now, self._free_at[lane])
         if self.windows:
             start = self.windows.clear(start, run)
@@ -296,30 +307,30 @@ class Section:
             if not self._wake[lane]:
                 self._wake[lane] = True
                 self.env.timeout(start - now).callbacks.append(lambda _e: self._woken(lane))
-            return
-        heapq.heappop(queue)
+            return None
         exit_h = now + run
-        if not self.single and self.ordered_exit:
-            exit_h = max(exit_h, self._last_exit[lane] + self.headway_h)
-        self._last_exit[lane] = exit_h
         if self.single:
             self._busy[lane] = True
-            self.occupied_h += exit_h - now + self.interval_h
-            self.env.timeout(exit_h - now).callbacks.append(lambda _e: self._cleared(lane))
+            self.occupied_h += run + self.interval_h
         else:
+            if self.ordered_exit:
+                exit_h = max(exit_h, self._last_exit[lane] + self.headway_h)
+            self._last_exit[lane] = exit_h
             self._free_at[lane] = now + self.headway_h
             self.occupied_h += exit_h - now
-            if queue:
-                self._dispatch(lane)
-        ev.succeed((now, exit_h))
+        return exit_h
+
+    def _dispatch(self, lane: int) -> None:
+        queue = self._queue[lane]
+        while queue:
+            exit_h = self._enter(lane, queue[0][2])
+            if exit_h is None:
+                return
+            ev = heapq.heappop(queue)[3]
+            ev.succeed((self.env.now, exit_h))
 
     def _woken(self, lane: int) -> None:
         self._wake[lane] = False
-        self._dispatch(lane)
-
-    def _cleared(self, lane: int) -> None:
-        self._busy[lane] = False
-        self._free_at[lane] = self.env.now + self.interval_h
         self._dispatch(lane)
 
 
@@ -414,14 +425,17 @@ class Line:
                 ev = far.reserve(d)
                 if ev is not None:
                     yield ev
-            entry: tuple[float, float] = yield section.request(train, d)
-            t_enter, t_exit = entry
+            grant = section.request(train, d)
+            if not isinstance(grant, tuple):
+                grant = yield grant
+            t_enter, t_exit = grant
             if holding:
                 self.tracks[i].release(d)
             holding = d if far.limited else 0
             section.entries[d] += 1
             section.wait_h.add(t_enter - t_ready)
             yield env.timeout(t_exit - t_enter)
+            section.leave(d)
             self.record(
                 (
                     train.tid,
