@@ -97,21 +97,30 @@ def test_inspected_box_is_held_and_released_after_inspection() -> None:
     assert train.teu == 2
     assert t == approx(1.0)  # one declaration 0.5, technical 1.0
     assert [b.cid for b in port.held] == [0]
-    # taken off when the train is cleared (1.0), inspected 1.0-4.0
-    assert port.held[0].t_border_out == approx(4.0)
+    # taken off when the train is cleared (1.0), inspected 1.0-4.0; it has not left the
+    # port yet, so its clearance is still running
+    assert port.held[0].held
+    assert port.held[0].t_border_out != port.held[0].t_border_out  # NaN
+    assert port.box_clearance_h.values.tolist() == approx([1.0])  # the box kept on board
     assert port.held_teu == 2
-    # a later train that goes its way and has room takes it
+    # a later train that goes its way and has room takes it, at t = 200 (end of the run)
     later = Train(1, "s", 100, 0.0)
-    port.pick_up(later, ahead={"v"})
+    port.pick_up(later, ahead=["v"])
     assert [b.cid for b in later.boxes] == [0]
     assert port.held == []
+    box = later.boxes[0]
+    assert box.t_border_out == approx(200.0)
+    assert port.box_clearance_h.values.tolist() == approx([1.0, 200.0])
+    assert port.held_wait_h.values.tolist() == approx([196.0])
+    assert box.itinerary == (Hop("rail", "s", "m", "v"),)  # same service: unchanged
+    assert (port.teu_out, port.boarded) == (4, {1: (2, 0.0)})
 
 
 def test_held_box_stays_when_the_train_does_not_go_its_way() -> None:
     picked = (0.01, 0.9, 0.9, 0.9)
     port, _, _ = clear_train({}, [make_box(0, picked)])
     other = Train(1, "s", 100, 0.0)
-    port.pick_up(other, ahead={"elsewhere"})
+    port.pick_up(other, ahead=["elsewhere"])
     assert other.boxes == [] and len(port.held) == 1
 
 

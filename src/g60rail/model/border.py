@@ -3,9 +3,14 @@
 When a train arrives its boxes' declarations are processed by customs officers (those
 pre-declared are already done), the whole train passes the scanner, and technical handling
 (locomotive, crew, documents) takes its time; the train is cleared when all three are
-done.  Boxes selected for physical inspection are taken off the train when it is cleared,
-inspected in an inspection bay and then wait at the port for a later train that goes
-their way.
+done.  Boxes selected for physical inspection (the port's exit or entry share, or their
+commodity class's own) are taken off the train when it is cleared, inspected in an
+inspection bay and then wait at the port for the next train, of any service, that goes
+their way (:meth:`BorderPort.pick_up`): one that calls where the box's hop ends, or one
+that calls at a terminal from which its destination can be reached without coming back
+through the port (the rest of the itinerary is planned again from there).  A box's
+clearance runs from its train's arrival at the port until it leaves the port on a train:
+for a held box, until it boards the later one.
 
 Customs work only inside the port's opening hours and outside closures (a closed port
 does nothing; during a customs-system outage only declarations wait); work started before
@@ -14,7 +19,7 @@ closing is finished.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import simpy
@@ -22,11 +27,16 @@ import simpy
 from g60rail.model.disruptions import after_windows
 from g60rail.model.probes import Tally
 from g60rail.random import Sampler, Streams
+from g60rail.scenario.routes import Hop
 
 if TYPE_CHECKING:
     from g60rail.model.cargo import Container
     from g60rail.model.rolling_stock import Train
-    from g60rail.scenario.schema import BorderSpec
+    from g60rail.scenario.schema import BorderSpec, CommoditySpec
+
+Planner = Callable[[str, str, tuple[str, ...]], "tuple[Hop, ...] | None"]
+"""``(terminal place, destination, places to avoid) -> hops or None``, e.g.
+:meth:`g60rail.Scenario.itinerary_from`."""
 
 __all__ = ["BorderPort", "next_open_h"]
 
@@ -80,6 +90,11 @@ class BorderPort:
         system (declarations) is down.
     warmup_h
         Clearance times count trains that reach the port at or after this time, hours.
+    planner
+        Plans a held box's way on from a terminal ahead of a train of another service;
+        none: a held box boards only trains that call where its hop ends.
+    commodities
+        Commodity classes whose own inspection shares replace the port's.
     """
 
     def __init__(
@@ -92,6 +107,8 @@ class BorderPort:
         closed: list[tuple[float, float]] | None = None,
         customs_down: list[tuple[float, float]] | None = None,
         warmup_h: float = 0.0,
+        planner: Planner | None = None,
+        commodities: Mapping[str, CommoditySpec] | None = None,
     ) -> None:
         self.env = env
         self.warmup_h = warmup_h
@@ -111,12 +128,25 @@ class BorderPort:
         self.technical_h: Sampler = streams.sampler(f"{p}.technical", spec.technical_h)
         self.inspection_h: Sampler = streams.sampler(f"{p}.inspection", spec.inspection_h)
         self._open = (spec.opening.open_h, spec.opening.close_h)
+        self.shares = _inspection_shares(spec, commodities or {})
+        self.planner = planner
+        self._plans: dict[tuple[str, str], tuple[Hop, ...] | None] = {}
         self.held: list[Container] = []
+        """Held boxes whose inspection is done, waiting for a train, in release order."""
+        # cid -> (arrival of its train at the port, end of its inspection), hours
+        self._held_since: dict[int, tuple[float, float]] = {}
         self.clearance_h = Tally()
         self.box_clearance_h = Tally()
+        self.held_wait_h = Tally()
         self.held_teu = 0
+        self.teu_out = 0
+        self.tonnes_out = 0.0
+        self.boarded: dict[int, tuple[int, float]] = {}
+        """Train id -> (TEU, tonnes) of held boxes that boarded it here."""
         self.officer_busy_h = 0.0
         self.log: list[tuple] = []
+        """Per cleared train: (tid, service, t_in, t_out, TEU cleared, TEU held, tonnes
+        cleared, tonnes held)."""
 
     def _next_working_h(self, t: float, windows: list[tuple[float, float]]) -> float:
         """Earliest time ``>= t`` inside opening hours and outside ``windows``."""
@@ -151,7 +181,9 @@ class BorderPort:
         """
         env, spec = self.env, self.spec
         t0 = env.now
-        share = spec.inspect_share_exit if exit_ else spec.inspect_share_entry
+        side = 0 if exit_ else 1
+        port_share = spec.inspect_share_exit if exit_ else spec.inspect_share_entry
+        shares = self.shares
         keep: list[Container] = []
         held: list[Container] = []
         work: list[simpy.Event] = [env.process(self._serve(self.scanners, self.scan_h()))]
@@ -169,6 +201,8 @@ class BorderPort:
             if k == 0:
                 box.t_border_in = t0
             u_inspect, u_pre = box.border_u[k], box.border_u[k + 1]
+            own = shares.get(box.commodity)
+            share = port_share if own is None else own[side]
             (held if u_inspect < share else keep).append(box)
             if u_pre >= spec.predeclared_share:
                 work.append(env.process(self._serve(self.officers, self.declaration_h(), True)))
@@ -179,38 +213,130 @@ class BorderPort:
         if counted:
             self.clearance_h.add(cleared)
         for box in keep:
-            box.t_border_out = env.now
-            if counted:
-                self.box_clearance_h.add(cleared)
+            self._leave(box, t0)
         self.log.append(
-            (train.tid, train.service, t0, env.now, train.teu, sum(b.teu for b in held))
+            (
+                train.tid,
+                train.service,
+                t0,
+                env.now,
+                train.teu,
+                sum(b.teu for b in held),
+                sum(b.tonnes for b in keep),
+                sum(b.tonnes for b in held),
+            )
         )
         for box in held:
             self.held_teu += box.teu
+            box.held = True
             env.process(self._inspect(box, t0))
 
-    def _inspect(self, box: Container, t0: float) -> Generator:
-        box.held = True
-        yield from self._serve(self.bays, self.inspection_h())
-        box.t_border_out = self.env.now
+    def _leave(self, box: Container, t0: float) -> None:
+        """``box``, which came on a train that reached the port at ``t0``, leaves it now."""
+        now = self.env.now
+        box.t_border_out = now
         if t0 >= self.warmup_h:
-            self.box_clearance_h.add(self.env.now - t0)
+            self.box_clearance_h.add(now - t0)
+        self.teu_out += box.teu
+        self.tonnes_out += box.tonnes
+
+    def _inspect(self, box: Container, t0: float) -> Generator:
+        yield from self._serve(self.bays, self.inspection_h())
+        self._held_since[box.cid] = (t0, self.env.now)
         self.held.append(box)
 
-    def pick_up(self, train: Train, ahead: set[str]) -> None:
-        """Put held, inspected boxes on ``train`` if it goes their way and has room.
+    def pick_up(self, train: Train, ahead: Sequence[str]) -> None:
+        """Put held, inspected boxes on ``train`` if it takes them their way and has room.
+
+        The train takes a box its way if it calls where the box's hop ends (preferred),
+        or else at a terminal from which the box's destination is reachable without
+        passing this port again (the nearest such terminal; needs a planner).  A box on a
+        train of another service than its hop's gets its itinerary rewritten: its hop
+        ends here, the next one is this train's to where it leaves it, then the rest
+        (the old one, or the one planned from that terminal).  The box's clearance ends
+        now.
 
         Parameters
         ----------
+        train
+            A train cleared at the port, about to leave.
         ahead
-            The places the train still calls at.
+            The places the train still calls at, in order.
         """
         if not self.held:
             return
+        ahead = list(ahead)
         still = []
+        teu, tonnes = 0, 0.0
         for box in self.held:
-            if box.current.to in ahead and train.teu + box.teu <= train.capacity_teu:
-                train.add(box)
-            else:
+            way = None
+            if train.teu + box.teu <= train.capacity_teu:
+                way = self._way(box, train.service, ahead)
+            if way is None:
                 still.append(box)
+                continue
+            box.itinerary, box.hop = way
+            train.add(box)
+            t0, released = self._held_since.pop(box.cid)
+            self._leave(box, t0)
+            if t0 >= self.warmup_h:
+                self.held_wait_h.add(self.env.now - released)
+            teu += box.teu
+            tonnes += box.tonnes
         self.held = still
+        if teu:
+            before = self.boarded.get(train.tid, (0, 0.0))
+            self.boarded[train.tid] = (before[0] + teu, before[1] + tonnes)
+
+    def _way(
+        self, box: Container, service: str, ahead: list[str]
+    ) -> tuple[tuple[Hop, ...], int] | None:
+        """The itinerary and hop index ``box`` would have on a train of ``service`` that
+        still calls at ``ahead``; ``None`` if that train does not take it its way."""
+        hop = box.current
+        if hop.to in ahead:
+            if service == hop.ref:
+                return box.itinerary, box.hop
+            leave_at, rest = hop.to, box.itinerary[box.hop + 1 :]
+        else:
+            for place in ahead:
+                plan = self._plan(place, box.destination)
+                if plan is not None:
+                    leave_at, rest = place, plan
+                    break
+            else:
+                return None
+        here = self.place
+        new = (
+            *box.itinerary[: box.hop],
+            Hop(hop.kind, hop.ref, hop.from_, here),
+            Hop("rail", service, here, leave_at),
+            *rest,
+        )
+        return new, box.hop + 1
+
+    def _plan(self, place: str, destination: str) -> tuple[Hop, ...] | None:
+        """Hops from the terminal ``place`` to ``destination`` avoiding this port
+        (memoised; ``None`` without a planner or a route)."""
+        if self.planner is None:
+            return None
+        key = (place, destination)
+        if key not in self._plans:
+            self._plans[key] = self.planner(place, destination, (self.place,))
+        return self._plans[key]
+
+
+def _inspection_shares(
+    spec: BorderSpec, commodities: Mapping[str, CommoditySpec]
+) -> dict[str, tuple[float, float]]:
+    """(exit, entry) inspection share of each commodity class with a share of its own;
+    a share the class leaves out is the port's."""
+    out = {}
+    for name, c in commodities.items():
+        if c.inspect_share_exit is None and c.inspect_share_entry is None:
+            continue
+        out[name] = (
+            spec.inspect_share_exit if c.inspect_share_exit is None else c.inspect_share_exit,
+            spec.inspect_share_entry if c.inspect_share_entry is None else c.inspect_share_entry,
+        )
+    return out

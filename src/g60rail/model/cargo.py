@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from g60rail.scenario.routes import Hop
 
-__all__ = ["MILESTONES", "Container", "Hop"]
+__all__ = ["GATE_TIMES", "MILESTONES", "Container", "Hop"]
 
 NAN = float("nan")
 
@@ -26,6 +26,20 @@ MILESTONES = (
 )
 """Milestone timestamps in the order a container reaches them."""
 
+GATE_TIMES = (
+    "t_gate_pass",
+    "t_gate_out_pass",
+    "t_gate_out",
+    "t_pickup_arrive",
+    "t_pickup_pass",
+)
+"""Times of the trucks at the gates (hours, NaN where none): the truck that brought the
+box to its first terminal starts its in-gate processing (``t_gate_pass``, after
+``t_gate_arrive``; the cut-off reads it), starts its out-gate processing and has left
+(``t_gate_out``); the consignee's truck at the destination comes to the gate and starts
+its in-gate processing.  Not in milestone order: a box may leave on a train before its
+truck has left."""
+
 
 class Container:
     """A 20- or 40-foot box with its itinerary and milestone times.
@@ -37,12 +51,18 @@ class Container:
     teu
         1 (20-foot) or 2 (40-foot).
     itinerary
-        The hops from the first terminal to the destination.
+        The hops from the first terminal to the destination.  A box held at a border
+        port and re-routed onto another service gets a new itinerary there
+        (:meth:`g60rail.model.border.BorderPort.pick_up`); its first hop stays.
+    commodity, tonnes
+        Its commodity class (a key of the scenario's ``commodities``) and gross cargo
+        weight, tonnes (boxes built by hand default to ``general`` and 0 t).
     """
 
     __slots__ = (
         "border_u",
         "cid",
+        "commodity",
         "destination",
         "dwell_h",
         "held",
@@ -59,9 +79,15 @@ class Container:
         "t_departed",
         "t_gate_arrive",
         "t_gate_in",
+        "t_gate_out",
+        "t_gate_out_pass",
+        "t_gate_pass",
         "t_loaded",
+        "t_pickup_arrive",
+        "t_pickup_pass",
         "t_yard_in",
         "teu",
+        "tonnes",
     )
 
     def __init__(
@@ -76,6 +102,8 @@ class Container:
         dwell_h: float,
         border_u: tuple[float, ...],
         mode: str = "rail",
+        commodity: str = "general",
+        tonnes: float = 0.0,
     ) -> None:
         self.cid = cid
         self.teu = teu
@@ -88,6 +116,8 @@ class Container:
         self.dwell_h = dwell_h
         self.border_u = border_u
         self.held = False
+        self.commodity = commodity
+        self.tonnes = tonnes
         self.t_created = t_created
         self.t_gate_arrive = NAN
         self.t_gate_in = NAN
@@ -98,6 +128,11 @@ class Container:
         self.t_arrived = NAN
         self.t_delivered = NAN
         self.t_yard_in = NAN
+        self.t_gate_pass = NAN
+        self.t_gate_out_pass = NAN
+        self.t_gate_out = NAN
+        self.t_pickup_arrive = NAN
+        self.t_pickup_pass = NAN
 
     @property
     def current(self) -> Hop:

@@ -4,11 +4,31 @@ For each service with demand, trucks arrive as a Poisson process whose rate is
 ``teu_per_week`` times the calendar month's seasonality factor, divided by the mean TEU a
 truck carries.  A truck carries one 40-foot box (2 TEU) with probability ``share_40ft``,
 else one 20-foot box, or two with probability ``twin_20ft_share``.  Origin city,
-destination and the choice of road instead of rail are drawn per truck.
+destination and the choice of road instead of rail are drawn per truck, and so is the
+commodity class of its boxes (by the demand's ``commodities`` weights; a class may have
+its own share of 40-foot boxes, and the truck rate counts it): a box weighs ``teu`` times
+its class's ``tonnes_per_teu``.
+
+Where the service's first terminal has a truck arrival profile (24 weights by local hour
+of day, :class:`~g60rail.scenario.schema.HubSpec`), the times drawn are the trucks'
+arrivals at its gate, and each truck leaves its origin the drayage time before:
+
+* Poisson demand becomes a non-homogeneous Poisson process, rate(t) = the month's rate
+  times the profile's weight of the local hour (mean 1 over a day), drawn by inversion:
+  the same unit exponential gaps as without a profile, mapped through the cumulative
+  rate, so a profile moves the trucks in time and changes nothing else they draw;
+* a booked box's truck comes on the local day of its train's departure minus the lead,
+  at an hour of day drawn from the profile, a day earlier (or more) where that would be
+  after the train's cut-off: arrivals follow the profile exactly and every box is booked
+  on the train it comes for (the lead is then counted to the gate arrival).
+
+Trucks whose origin departure would fall before the start of the run are not simulated.
 
 All draws for one service come from its own streams (``demand.<service>`` for arrivals
-and choices, ``cargo.<service>`` for per-box attributes), in booking order, so the same
-seed gives the same bookings whatever the hub's capacities are.
+and choices, ``cargo.<service>`` for per-box attributes, ``demand.<service>.lead`` for
+bookings per departure: counts, leads and, with a profile, the hours of day), in booking
+order, so the same seed gives the same bookings whatever the hub's capacities are, and a
+change of one terminal's profile changes nothing of the services that start elsewhere.
 """
 
 from __future__ import annotations
@@ -21,7 +41,9 @@ import numpy as np
 import simpy
 
 from g60rail.model.cargo import Container
+from g60rail.model.daily import HourProfile
 from g60rail.random import Exponential, Sampler, UniformBuffer
+from g60rail.scenario.clock import Clock
 from g60rail.scenario.schema import DemandSpec, Scenario
 
 __all__ = ["Booking", "DemandGenerator", "month_boundaries_h"]
@@ -35,6 +57,34 @@ def _cdf(weights: list[float]) -> list[float]:
     c = np.cumsum(weights) / sum(weights)
     c[-1] = 1.0
     return c.tolist()
+
+
+def _no_travel(origin: str) -> float:
+    return 0.0
+
+
+def _teu_per_truck(spec: DemandSpec, share_40ft: dict[str, float]) -> float:
+    """Mean TEU a truck carries, over the demand's commodity classes (each with its own
+    share of 40-foot boxes)."""
+
+    def per_truck(s40: float) -> float:
+        return 2 * s40 + (1 - s40) * (1 + spec.twin_20ft_share)
+
+    if all(s == spec.share_40ft for s in share_40ft.values()):
+        return per_truck(spec.share_40ft)
+    total = sum(spec.commodities.values())
+    return sum(w / total * per_truck(share_40ft[c]) for c, w in spec.commodities.items())
+
+
+def _gate_profile(scenario: Scenario, place: str) -> HourProfile | None:
+    """The truck arrival profile of the terminal at ``place`` in its local time, if any."""
+    terminal = scenario.terminal(place)
+    if terminal is None or terminal.truck_arrival_profile is None:
+        return None
+    clock = Clock.of(scenario)
+    return HourProfile(
+        terminal.truck_arrival_profile, clock.local_day0_h(clock.zone_of(scenario, place))
+    )
 
 
 def month_boundaries_h(start: dt.datetime, horizon_h: float) -> list[tuple[float, int]]:
@@ -76,6 +126,9 @@ class DemandGenerator:
         For bookings per departure: the service's departure times (hours, sorted,
         reaching past the horizon by the longest lead) and the stream
         ``demand.<service>.lead``.
+    travel_h
+        Trucking time from an origin city to the gate of the service's first terminal,
+        hours (used with a truck arrival profile; default 0).
     """
 
     def __init__(
@@ -92,6 +145,7 @@ class DemandGenerator:
         horizon_h: float,
         departures_h: list[float] | None = None,
         lead_rng: np.random.Generator | None = None,
+        travel_h: Callable[[str], float] | None = None,
     ) -> None:
         self.env = env
         self.service = service
@@ -112,12 +166,20 @@ class DemandGenerator:
         self.dests = list(dests)
         self.dest_cdf = _cdf(list(dests.values()))
         self.itineraries = {d: scenario.itinerary(service, d) for d in self.dests}
+        self.commodities = list(spec.commodities)
+        self.commodity_cdf = _cdf(list(spec.commodities.values()))
+        self.tonnes_per_teu = {c: scenario.commodities[c].tonnes_per_teu for c in self.commodities}
         road = list(scenario.road.route)
         self.road_ok = {
             d: route[0] in road and d in road and road.index(route[0]) < road.index(d)
             for d in self.dests
         }
-        teu_per_truck = 2 * spec.share_40ft + (1 - spec.share_40ft) * (1 + spec.twin_20ft_share)
+        self.share_40ft = {
+            c: spec.share_40ft if s is None else s
+            for c in self.commodities
+            for s in (scenario.commodities[c].share_40ft,)
+        }
+        teu_per_truck = _teu_per_truck(spec, self.share_40ft)
         self.trucks_per_h = spec.teu_per_week / 168.0 / teu_per_truck
         self.months = month_boundaries_h(scenario.meta.start, horizon_h)
         self.scenario_start = scenario.meta.start
@@ -126,9 +188,17 @@ class DemandGenerator:
         if spec.booking_lead_h is not None and lead_rng is None:
             raise ValueError(f"service {service!r} books per departure: pass lead_rng")
         self.lead_rng = lead_rng
+        terminal = scenario.terminal(route[0])
+        self.cutoff_h = terminal.cutoff_h if terminal is not None else 0.0
+        self.profile = _gate_profile(scenario, route[0])
+        self.travel_h = travel_h if travel_h is not None else _no_travel
+        self.max_travel_h = (
+            max(self.travel_h(o) for o in self.origins) if self.profile is not None else 0.0
+        )
 
     def run(self) -> Generator:
-        """The booking process: each day's trucks are booked at the start of that day."""
+        """The booking process: each day's trucks are booked at the start of that day (of
+        the day they leave their origin at the earliest, with a truck arrival profile)."""
         if self.trucks_per_h <= 0:
             return
         if self.spec.booking_lead_h is not None:
@@ -139,13 +209,18 @@ class DemandGenerator:
         for t in times:
             if t >= self.horizon_h:
                 return
-            day_start = 24.0 * (t // 24.0)
+            # a truck leaves its origin at most max_travel_h before its gate arrival
+            day_start = 24.0 * ((t - self.max_travel_h) // 24.0)
             if day_start > env.now:
                 yield env.timeout(day_start - env.now)
-            self.on_booking(self._truck(t))
+            booking = self._truck(t)
+            if booking[1][0].t_created >= 0.0:
+                self.on_booking(booking)
 
     def _poisson_times(self) -> Iterator[float]:
-        """Truck departure times of a Poisson process with the month's rate, hours."""
+        """Truck times of a Poisson process with the month's rate (with a profile: the
+        month's rate times the local hour's weight), hours."""
+        profile = self.profile
         season = self.spec.seasonality
         bounds = [t for t, _ in self.months[1:]] + [self.horizon_h]
         t = 0.0
@@ -156,9 +231,11 @@ class DemandGenerator:
                 continue
             while True:
                 # exponential gaps restarted at each month boundary: exact for a
-                # piecewise-constant rate (memorylessness)
-                t_next = t + self.gaps() / rate
-                if t_next >= end:
+                # piecewise-constant rate (memorylessness); within the month the
+                # profile's hours by inversion of the cumulative rate
+                gap = self.gaps() / rate
+                t_next = t + gap if profile is None else profile.advance(t, gap, end)
+                if t_next is None or t_next >= end:
                     t = end
                     break
                 t = t_next
@@ -171,7 +248,9 @@ class DemandGenerator:
         previous departure), each leaving ``booking_lead_h`` before it.  All counts and
         leads are drawn at the start, train by train, so the bookings do not depend on
         anything else in the run.  Trucks that would have left before the start of the run
-        are not simulated (the system starts empty).
+        are not simulated (the system starts empty).  With a truck arrival profile the
+        times are gate arrivals, shaped by :meth:`HourProfile.arrival_before` to come
+        before the train's cut-off, one uniform each after its lead.
         """
         lead, rng = self.spec.booking_lead_h, self.lead_rng
         # only called for a service that books per departure, for which __init__
@@ -180,29 +259,44 @@ class DemandGenerator:
         deps = self.departures_h
         start, season = self.scenario_start, self.spec.seasonality
         leads = Sampler(lead, rng)
+        shape = self._arrival_shaper(rng)
         weekly_gap = 168.0 / max(1, self.departures_per_week)
         times: list[float] = []
         for k, t_d in enumerate(deps):
             gap = t_d - deps[k - 1] if k else weekly_gap
             month = (start + dt.timedelta(hours=t_d)).month - 1
             n = int(rng.poisson(self.trucks_per_h * season[month] * gap))
-            times.extend(t for t in (t_d - leads() for _ in range(n)) if t >= 0.0)
+            times.extend(t for t in (shape(t_d, t_d - leads()) for _ in range(n)) if t >= 0.0)
         times.sort()
         return times
+
+    def _arrival_shaper(self, rng: np.random.Generator) -> Callable[[float, float], float]:
+        """(departure, nominal time) -> the truck's time: the nominal time without a
+        profile, else a gate arrival at a profile hour before the departure's cut-off."""
+        profile = self.profile
+        if profile is None:
+            return lambda t_d, t: t
+        hours = UniformBuffer(rng)
+        cutoff = self.cutoff_h
+        return lambda t_d, t: profile.arrival_before(t, t_d - cutoff, hours.take(1)[0])
 
     def _truck(self, t: float) -> Booking:
         spec = self.spec
         u = self.uniforms.take(5)
         origin = self.origins[bisect.bisect_right(self.origin_cdf, u[0])]
         dest = self.dests[bisect.bisect_right(self.dest_cdf, u[1])]
+        commodity = self._commodity()
         sizes: tuple[int, ...]
-        if u[2] < spec.share_40ft:
+        if u[2] < self.share_40ft[commodity]:
             sizes = (2,)
         else:
             sizes = (1, 1) if u[3] < spec.twin_20ft_share else (1,)
         by_road = bool(u[4] < spec.road_share) and self.road_ok[dest]
+        if self.profile is not None and not by_road:
+            t -= self.travel_h(origin)  # t was the gate arrival: leave the origin before
         boxes = []
         for teu in sizes:
+            border_u = tuple(self.cargo.take(4))
             boxes.append(
                 Container(
                     cid=self.next_id(),
@@ -213,8 +307,22 @@ class DemandGenerator:
                     itinerary=self.itineraries[dest],
                     t_created=t,
                     dwell_h=self.dwell(dest),
-                    border_u=tuple(self.cargo.take(4)),
+                    border_u=border_u,
                     mode="road" if by_road else "rail",
+                    commodity=commodity,
+                    tonnes=teu * self.tonnes_per_teu[commodity],
                 )
             )
         return origin, boxes, by_road
+
+    def _commodity(self) -> str:
+        """A truck's commodity class (its boxes share it), by the demand's weights.
+
+        Drawn from the cargo stream before the boxes' border uniforms, and only when there
+        is more than one class: a single-class service draws exactly what it drew before
+        commodity classes existed.
+        """
+        if len(self.commodities) == 1:
+            return self.commodities[0]
+        u = self.cargo.take(1)[0]
+        return self.commodities[bisect.bisect_right(self.commodity_cdf, u)]

@@ -9,6 +9,17 @@ Rules
   until its boxes fit, so a full yard builds a queue at the gate.  Boxes unloaded from
   trains are always accepted (the terminal never refuses a train), so the yard can run
   over capacity only through rail arrivals, and nothing is ever dropped.
+* Every truck passes the gate twice, in and out, on the same lanes, first come first
+  served.  The gate is open daily in local hours (``gate_hours``): a truck that comes while
+  it is closed, or that would not be processed by closing, waits for the next opening,
+  coming in and going out.  A truck's turnaround runs from its arrival at the gate to the
+  end of its out-gate pass.  With a truck arrival profile (local hour of day) consignees'
+  trucks come at its hours too (:meth:`Hub.pickup_delay_h`); delivering trucks are shaped
+  by the demand (:mod:`g60rail.model.demand`).
+* A departure's cut-off (``cutoff_h`` before its timetabled time): boxes whose truck
+  passed the in-gate later stay in the yard for the next train of their service
+  (:meth:`ServiceQueue.first_ready`); those that came to the gate in time but were held
+  up there are counted (``ServiceQueue.missed_cutoff_teu``).
 * Reach stackers serve train work before truck work (priority), each move taking
   ``1 / moves_per_h`` hours on average.  One stacker unloads a whole truck.
 * A train holds a loading track from placement until it leaves.
@@ -16,15 +27,17 @@ Rules
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import simpy
 
+from g60rail.model.daily import DailyWindow, HourProfile
 from g60rail.model.probes import LevelProbe, Tally
 from g60rail.model.servers import Servers
-from g60rail.random import Constant, Gamma, Sampler, Streams
+from g60rail.random import Constant, Gamma, Sampler, Streams, UniformBuffer
 
 if TYPE_CHECKING:
     from g60rail.model.cargo import Container
@@ -57,6 +70,8 @@ class Yard:
         self.env = env
         self.capacity_teu = capacity_teu
         self.warmup_h = warmup_h
+        self.teu_handled = 0
+        """TEU that entered the yard (by truck or off a train) after the warm-up."""
         self.level_teu = 0
         self._waiting: deque[tuple[int, simpy.Event]] = deque()
         self.occupancy = LevelProbe(horizon_h)
@@ -106,6 +121,8 @@ class Yard:
     def _enter(self, teu: int) -> None:
         self.level_teu += teu
         self.occupancy.set(self.env.now, self.level_teu)
+        if self.env.now >= self.warmup_h:
+            self.teu_handled += teu
 
 
 class ReachStackers:
@@ -144,40 +161,99 @@ class ReachStackers:
 
 
 class Gate:
-    """Truck gate lanes with a processing time per truck."""
+    """Truck gate lanes with a processing time per truck, open daily in local hours.
 
-    def __init__(self, env: simpy.Environment, lanes: int, sampler: Sampler, horizon_h: float):
+    Trucks coming in and trucks going out share the lanes, first come first served.
+
+    Parameters
+    ----------
+    env
+        The SimPy environment.
+    lanes
+        Number of lanes.
+    sampler
+        Processing time of a truck at the in-gate, hours.
+    horizon_h
+        Run length, hours (for the queue probe).
+    hours
+        The daily opening window; ``None``: always open.
+    out_sampler
+        Processing time at the out-gate, hours (default: ``sampler``).
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        lanes: int,
+        sampler: Sampler,
+        horizon_h: float,
+        hours: DailyWindow | None = None,
+        out_sampler: Sampler | None = None,
+    ):
         self.env = env
         self.lanes = Servers(env, lanes)
         self.process_h = sampler
+        self.out_process_h = out_sampler if out_sampler is not None else sampler
+        self.hours = hours if hours is not None and not hours.always_open else None
         self.queue = LevelProbe(horizon_h)
         self.wait_h = Tally()
+        """Wait of each truck at the in-gate, arrival to the start of its processing."""
+        self.out_wait_h = Tally()
+        """Wait of each truck at the out-gate."""
         self.busy_h = 0.0
 
-    def serve(self, admit: Callable[[], simpy.Event | None] | None = None) -> Generator:
-        """Pass one truck: wait for a lane and, holding it, for ``admit`` (yard space);
-        then the processing time.
+    def serve(
+        self, admit: Callable[[], simpy.Event | None] | None = None, out: bool = False
+    ) -> Generator[simpy.Event, Any, float]:
+        """Pass one truck: wait for a lane and, holding it, for ``admit`` (yard space) and
+        for an opening long enough for the processing; then the processing time.
 
-        The gate queue level counts trucks from arrival until their processing starts; a
-        truck served at once never shows in it.
+        A truck that comes while the gate is closed, or whose processing would not be
+        done by closing, waits in its lane for the next opening.  The gate queue level
+        counts trucks from arrival until their processing starts; a truck served at once
+        never shows in it.
+
+        Parameters
+        ----------
+        admit
+            Called once the truck holds a lane: ``None`` when it may go on, else an event
+            to wait for.
+        out
+            The truck leaves (out-gate: its wait is recorded apart).
+
+        Returns
+        -------
+        float
+            When its processing started, hours.
         """
         env = self.env
         t0 = env.now
         lane = self.lanes.acquire()
         wait = admit() if admit is not None and lane is None else None
-        if lane is not None or wait is not None:
+        queued = lane is not None or wait is not None
+        if queued:
             self.queue.add(t0, 1)
             if lane is not None:
                 yield lane
                 wait = admit() if admit is not None else None
             if wait is not None:
                 yield wait
+        d = (self.out_process_h if out else self.process_h)()
+        if self.hours is not None:
+            start = self.hours.next_start_h(env.now, d)
+            if start > env.now:
+                if not queued:
+                    self.queue.add(env.now, 1)
+                    queued = True
+                yield env.timeout(start - env.now)
+        if queued:
             self.queue.add(env.now, -1)
-        self.wait_h.add(env.now - t0)
-        d = self.process_h()
+        (self.out_wait_h if out else self.wait_h).add(env.now - t0)
+        start = env.now
         self.busy_h += d
         yield env.timeout(d)
         self.lanes.release()
+        return start
 
 
 class LoadingTracks:
@@ -191,6 +267,54 @@ class LoadingTracks:
         self.wait_h = Tally()
 
 
+class TrackHold:
+    """One train's use of a loading track, taken and left as its work requires.
+
+    Parameters
+    ----------
+    tracks
+        The hub's loading tracks.
+    """
+
+    __slots__ = ("_req", "_t_on", "_t_req", "tracks")
+
+    def __init__(self, tracks: LoadingTracks) -> None:
+        self.tracks = tracks
+        self._req: simpy.Event | None = None
+        self._t_req = 0.0
+        self._t_on = math.nan
+
+    @property
+    def held(self) -> bool:
+        """Whether the train stands on a loading track now."""
+        return self._req is not None and not math.isnan(self._t_on)
+
+    def request(self) -> simpy.Event:
+        """Ask for a loading track (an event that fires when one is free)."""
+        self._req = self.tracks.tracks.request()
+        self._t_req = self.tracks.env.now
+        return self._req
+
+    def granted(self) -> None:
+        """The requested track is the train's now."""
+        self._t_on = self.tracks.env.now
+        self.tracks.wait_h.add(self._t_on - self._t_req)
+
+    def cancel(self) -> None:
+        """Withdraw a request that was not granted."""
+        if self._req is not None and not self.held:
+            self.tracks.tracks.release(self._req)  # type: ignore[arg-type]
+            self._req = None
+
+    def release(self) -> None:
+        """Leave the loading track (for an arrival/departure track, or the line)."""
+        if self._req is not None and self.held:
+            self.tracks.tracks.release(self._req)  # type: ignore[arg-type]
+            self.tracks.busy_h += self.tracks.env.now - self._t_on
+        self._req = None
+        self._t_on = math.nan
+
+
 class ServiceQueue:
     """Boxes in a hub's yard waiting for trains of one service, first come first served."""
 
@@ -198,6 +322,9 @@ class ServiceQueue:
         self.env = env
         self.boxes: deque[Container] = deque()
         self.teu = 0
+        self.missed_cutoff_teu = 0
+        """TEU left in the yard by a departure because their truck, at the gate before
+        the cut-off, passed the in-gate after it (see :meth:`count_missed`)."""
         self._signal: simpy.Event | None = None
 
     def push(self, box: Container) -> None:
@@ -219,6 +346,45 @@ class ServiceQueue:
         self.teu -= box.teu
         return box
 
+    # -- the cut-off: a box is ready for a train if its truck passed the in-gate in time;
+    # boxes without an in-gate (off a train, at a siding: ``t_gate_pass`` NaN) always are
+    def first_ready(self, latest_pass_h: float) -> Container | None:
+        """The first box whose truck passed the in-gate at or before ``latest_pass_h``
+        (hours), or ``None``."""
+        for box in self.boxes:
+            if not box.t_gate_pass > latest_pass_h:
+                return box
+        return None
+
+    def ready_count(self, latest_pass_h: float) -> int:
+        """Boxes ready for a train whose cut-off is ``latest_pass_h`` (hours)."""
+        return sum(1 for b in self.boxes if not b.t_gate_pass > latest_pass_h)
+
+    def first_late_pass_h(self, latest_pass_h: float) -> float:
+        """The earliest in-gate pass (hours) of the boxes that are late for the cut-off
+        ``latest_pass_h``; infinity if none is."""
+        late = [b.t_gate_pass for b in self.boxes if b.t_gate_pass > latest_pass_h]
+        return min(late, default=math.inf)
+
+    def take(self, box: Container) -> None:
+        """Take ``box`` out of the queue, wherever it stands."""
+        if self.boxes[0] is box:
+            self.boxes.popleft()
+        else:
+            self.boxes.remove(box)
+        self.teu -= box.teu
+
+    def count_missed(self, latest_pass_h: float) -> None:
+        """A train leaves: count the TEU waiting here whose truck came to the gate before
+        its cut-off but passed the in-gate after it (held up at the gate: by the queue,
+        the yard or the opening hours).  A truck that came after the cut-off was not
+        coming for this train (booked boxes come before their train's cut-off)."""
+        self.missed_cutoff_teu += sum(
+            b.teu
+            for b in self.boxes
+            if b.t_gate_pass > latest_pass_h and b.t_gate_arrive <= latest_pass_h
+        )
+
     def arrival(self) -> simpy.Event:
         """An event that fires at the next push."""
         if self._signal is None:
@@ -237,11 +403,14 @@ class Hub:
         Capacities and service times.
     streams
         The run's random streams; this hub draws from ``hub.<place>.gate``,
-        ``hub.<place>.stackers`` and ``hub.<place>.shunt``.
+        ``hub.<place>.gate_out``, ``hub.<place>.stackers``, ``hub.<place>.shunt`` and,
+        with a truck arrival profile, ``hub.<place>.pickup``.
     horizon_h
         Run length, hours.
     warmup_h
-        Yard dwell counts boxes created at or after this time, hours.
+        Yard dwell and truck turnaround count boxes created at or after this time, hours.
+    day0_h
+        Local hour of day at the hub at simulation time 0 (for the gate's hours).
     """
 
     def __init__(
@@ -251,14 +420,29 @@ class Hub:
         streams: Streams,
         horizon_h: float,
         warmup_h: float = 0.0,
+        day0_h: float = 0.0,
     ):
         self.env = env
         self.spec = spec
         self.place = spec.place
         prefix = f"hub.{spec.place}"
         self.gate = Gate(
-            env, spec.gate_lanes, streams.sampler(f"{prefix}.gate", spec.gate_time_h), horizon_h
+            env,
+            spec.gate_lanes,
+            streams.sampler(f"{prefix}.gate", spec.gate_time_h),
+            horizon_h,
+            DailyWindow.of(spec.gate_hours.open_h, spec.gate_hours.close_h, day0_h),
+            streams.sampler(f"{prefix}.gate_out", spec.gate_time_h),
         )
+        self.truck_turnaround_h = Tally()
+        """Per truck, gate arrival to leaving through the out-gate, hours (trucks whose
+        boxes were created at or after the warm-up)."""
+        profile = spec.truck_arrival_profile
+        self._pickup_profile: HourProfile | None = None
+        self._pickup_u: UniformBuffer | None = None
+        if profile is not None:
+            self._pickup_profile = HourProfile(profile, day0_h)
+            self._pickup_u = UniformBuffer(streams.rng(f"{prefix}.pickup"))
         self.yard = Yard(env, spec.yard_teu, horizon_h, warmup_h)
         self.stackers = ReachStackers(
             env,
@@ -271,8 +455,37 @@ class Hub:
             ),
         )
         self.tracks = LoadingTracks(env, spec.loading_tracks, horizon_h)
+        self.ad_tracks = (
+            simpy.Resource(env, capacity=spec.ad_tracks) if spec.ad_tracks is not None else None
+        )
+        self.ad_busy_h = 0.0
+        self.ad_wait_h = Tally()
+        self._ad_since: dict[simpy.Event, float] = {}
         self.shunt_h = streams.sampler(f"{prefix}.shunt", spec.shunt_h)
         self.queues: dict[str, ServiceQueue] = {}
+
+    def arrive_on_ad_track(self) -> Generator[simpy.Event, Any, simpy.Event | None]:
+        """SimPy process: a train takes an arrival/departure track (waiting for one);
+        returns its request, or ``None`` where the hub has none (trains then wait on the
+        loading tracks)."""
+        if self.ad_tracks is None:
+            return None
+        t0 = self.env.now
+        req = self.ad_tracks.request()
+        yield req
+        self.ad_wait_h.add(self.env.now - t0)
+        self._ad_since[req] = self.env.now
+        return req
+
+    def ad_since(self, req: simpy.Event) -> float:
+        """When the train of ``req`` took its arrival/departure track, hours."""
+        return self._ad_since[req]
+
+    def leave_ad_track(self, req: simpy.Event) -> None:
+        """The train of ``req`` leaves its arrival/departure track."""
+        assert self.ad_tracks is not None
+        self.ad_busy_h += self.env.now - self._ad_since.pop(req)
+        self.ad_tracks.release(req)  # type: ignore[arg-type]
 
     def queue(self, service: str) -> ServiceQueue:
         """The queue of boxes waiting here for ``service``."""
@@ -282,15 +495,22 @@ class Hub:
         return q
 
     def truck_in(self, boxes: list[Container]) -> Generator:
-        """A truck delivers ``boxes``: gate lane, yard space, processing, unloading.
+        """A truck delivers ``boxes``: in-gate (lane, yard space, opening hours,
+        processing), a reach stacker lifts them off into the yard, where they join the
+        queue of their service; then the truck leaves through the out-gate.
 
-        Each box is in the yard (``t_gate_in``, ``t_yard_in`` set) when this returns.
+        Sets ``t_gate_arrive``, ``t_gate_pass`` (start of the in-gate processing, what
+        the cut-off reads), ``t_gate_in`` = ``t_yard_in`` (in the yard), then
+        ``t_gate_out_pass`` and ``t_gate_out`` (the truck has left).
         """
         env = self.env
+        t_arrive = env.now
         teu = sum(b.teu for b in boxes)
         for b in boxes:
-            b.t_gate_arrive = env.now
-        yield from self.gate.serve(lambda: self.yard.admit(teu))
+            b.t_gate_arrive = t_arrive
+        t_pass = yield from self.gate.serve(lambda: self.yard.admit(teu))
+        for b in boxes:
+            b.t_gate_pass = t_pass
         # one reach stacker lifts the truck's boxes off, one after the other
         grant = self.stackers.pool.acquire(TRUCK_WORK)
         if grant is not None:
@@ -300,9 +520,40 @@ class Hub:
             b.t_gate_in = env.now
             b.t_yard_in = env.now
         self.stackers.pool.release()
+        for b in boxes:
+            self.queue(b.current.ref).push(b)
+        t_out = yield from self.gate.serve(out=True)
+        for b in boxes:
+            b.t_gate_out_pass = t_out
+            b.t_gate_out = env.now
+        if boxes[0].t_created >= self.yard.warmup_h:
+            self.truck_turnaround_h.add(env.now - t_arrive)
 
-    def truck_out(self, box: Container) -> Generator:
-        """A consignee's truck collects ``box``: gate lane, processing, one stacker move."""
-        yield from self.gate.serve()
+    def pickup_delay_h(self, dwell_h: float) -> float:
+        """How long after now, when a box is put down in the yard, its consignee's truck
+        comes for it, hours: its dwell; with a truck arrival profile, at an hour drawn from
+        the profile on the local day the dwell ends (a day later if that is before now),
+        so that collecting trucks follow the profile too (stream ``hub.<place>.pickup``)."""
+        if self._pickup_profile is None or self._pickup_u is None:
+            return dwell_h
+        now = self.env.now
+        u = self._pickup_u.take(1)[0]
+        return self._pickup_profile.arrival_after(now + dwell_h, now, u) - now
+
+    def truck_out(self, box: Container, handed_over: Callable[[Container], None]) -> Generator:
+        """A consignee's truck collects ``box``: in-gate (lane, opening hours, processing),
+        one stacker move onto the truck, then the out-gate.
+
+        Sets ``t_pickup_arrive`` and ``t_pickup_pass`` (start of the in-gate processing);
+        ``handed_over`` is called with the box once it is on the truck and out of the
+        yard, before the out-gate.
+        """
+        env = self.env
+        t_arrive = box.t_pickup_arrive = env.now
+        box.t_pickup_pass = yield from self.gate.serve()
         yield from self.stackers.move(TRUCK_WORK)
         self.yard.remove(box, by_train=False)
+        handed_over(box)
+        yield from self.gate.serve(out=True)
+        if box.t_created >= self.yard.warmup_h:
+            self.truck_turnaround_h.add(env.now - t_arrive)

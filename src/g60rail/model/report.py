@@ -5,12 +5,24 @@ Songjiang hub reports as ``hub.*``; other terminals as ``hub.<place>.*``.  Yard 
 reported for all boxes (``dwell_h_*``), for boxes leaving on a train (``dwell_to_train_h_*``:
 gate-in or unloading to loading, what handling capacity changes) and for boxes leaving by
 road (``dwell_to_road_h_mean``: mostly the consignees' own pick-up time).  Border ports
-report as ``border.<place>.*``, rail transit as ``transit.<origin>_<destination>.h_mean``
-(train departure at the first terminal to arrival at the destination), door-to-door as
-``door.<origin>_<destination>.h_mean`` (booking to arrival) and road trips as
-``road.<origin>_<destination>.h_mean``.  With disruptions in the scenario,
+report as ``border.<place>.*`` (``trains_per_day`` cleared over the run's days,
+``teu_per_year`` and ``tonnes_per_year`` that left the port on trains, scaled from the
+run's days to 365; ``box_clearance_h_mean`` from a box's train reaching the port to the
+box leaving it, ``held_wait_h_mean`` from a held box's inspection to its train), gross
+weights as ``freight.tonnes_*`` (created = delivered + in system), rail transit as
+``transit.<origin>_<destination>.h_mean`` (train departure at the first terminal to
+arrival at the destination), door-to-door as ``door.<origin>_<destination>.h_mean``
+(booking to arrival) and road trips as ``road.<origin>_<destination>.h_mean``.  With
+disruptions in the scenario,
 ``disruption.*`` gives failures, equipment-hours down, and the TEU-hours that trains spent
 waiting for closed lines and ports (train TEU times the wait for the window to end).
+
+At each terminal, ``truck_turnaround_h_mean`` / ``_p95`` run per truck from its arrival at
+the gate to the end of its out-gate pass (trucks delivering export boxes and consignees'
+trucks collecting import boxes), ``gate_wait_h_*`` is the wait at the in-gate,
+``gate_out_wait_h_mean`` at the out-gate, and ``cutoff_missed_teu`` the TEU left in the
+yard by a departure because their truck, at the gate before the cut-off, passed the
+in-gate after it (held up by the gate queue, the yard or the opening hours).
 
 After a warm-up (``simulate(..., warmup_days=...)``) the time statistics, yard occupancy
 included, cover what happened after it (see :class:`~g60rail.model.world.World`); counts,
@@ -32,9 +44,27 @@ from g60rail.model.probes import Tally
 from g60rail.model.trains import TRAIN_COLUMNS
 from g60rail.model.world import CONTAINER_COLUMNS, World
 
-__all__ = ["freight_kpis", "freight_tables", "to_timestamps"]
+__all__ = ["BORDER_COLUMNS", "freight_kpis", "freight_tables", "to_timestamps"]
 
 NAN = math.nan
+
+BORDER_COLUMNS = (
+    "port",
+    "tid",
+    "service",
+    "t_in",
+    "t_out",
+    "teu_cleared",
+    "teu_held",
+    "tonnes_cleared",
+    "tonnes_held",
+    "teu_boarded",
+    "tonnes_boarded",
+)
+"""Columns of the border table, one row per train cleared at a port: the TEU and tonnes
+it brought that were cleared with it or held for inspection, and the held boxes (of
+earlier trains) that boarded it there.  What crossed through a port is ``*_cleared`` plus
+``*_boarded``."""
 
 
 def _ratio(a: float, b: float) -> float:
@@ -58,9 +88,52 @@ def _hub_kpis(prefix: str, hub: Hub, horizon_h: float, first_day: int) -> dict[s
         f"{prefix}.gate_wait_h_mean": g.wait_h.mean(),
         f"{prefix}.gate_wait_h_p95": g.wait_h.quantile(0.95),
         f"{prefix}.gate_queue_max": float(g.queue.max),
+        f"{prefix}.gate_out_wait_h_mean": g.out_wait_h.mean(),
         f"{prefix}.gate_utilization": _ratio(g.busy_h, g.lanes.capacity * horizon_h),
+        f"{prefix}.truck_turnaround_h_mean": hub.truck_turnaround_h.mean(),
+        f"{prefix}.truck_turnaround_h_p95": hub.truck_turnaround_h.quantile(0.95),
+        f"{prefix}.cutoff_missed_teu": float(sum(q.missed_cutoff_teu for q in hub.queues.values())),
         f"{prefix}.track_utilization": _ratio(t.busy_h, t.count * horizon_h),
         f"{prefix}.track_wait_h_mean": t.wait_h.mean(),
+        f"{prefix}.teu_handled_per_year": y.teu_handled
+        * 8760.0
+        / max(horizon_h - y.warmup_h, 1e-9),
+        f"{prefix}.ad_track_utilization": (
+            _ratio(hub.ad_busy_h, hub.spec.ad_tracks * horizon_h)
+            if hub.spec.ad_tracks is not None
+            else NAN
+        ),
+        f"{prefix}.ad_track_wait_h_mean": hub.ad_wait_h.mean(),
+    }
+
+
+def backlog_kpis(world: World) -> dict[str, float]:
+    """Whether the backlog keeps growing, and how old the boxes still inside are.
+
+    ``freight.backlog_growing`` is 1 when the TEU in the system, day by day after the
+    warm-up, rise along a least-squares line by more than a fifth of their mean level over
+    the period (at least 14 days), else 0: a run whose backlog grows has no steady state,
+    and its means describe its length, not the corridor.  ``freight.in_system_age_h_*``
+    are the ages of the boxes inside at the end (hours since their booking).
+    """
+    h = world.horizon_h
+    days = int(h // 24.0)
+    counts = world.daily.counts
+    zero = np.zeros(len(world.daily.counts.get("teu_created", np.zeros(days))))
+    created = counts.get("teu_created", zero)
+    delivered = counts.get("teu_delivered", zero)
+    inside = np.cumsum(created - delivered)[:days]
+    first = math.ceil(world.warmup_h / 24.0)
+    span = inside[first:]
+    growing = 0.0
+    if span.size >= 14 and span.mean() > 0:
+        slope = np.polyfit(np.arange(span.size, dtype=float), span, 1)[0]
+        growing = float(slope * span.size > 0.2 * span.mean())
+    ages = np.array([h - b.t_created for b in world.live.values()], dtype=float)
+    return {
+        "freight.backlog_growing": growing,
+        "freight.in_system_age_h_mean": float(ages.mean()) if ages.size else NAN,
+        "freight.in_system_age_h_max": float(ages.max()) if ages.size else NAN,
     }
 
 
@@ -80,6 +153,9 @@ def freight_kpis(world: World) -> dict[str, float]:
         "freight.teu_created": float(world.teu_created),
         "freight.teu_delivered": float(world.teu_delivered),
         "freight.teu_in_system_end": float(world.teu_in_system()),
+        "freight.tonnes_created": world.tonnes_created,
+        "freight.tonnes_delivered": world.tonnes_delivered,
+        "freight.tonnes_in_system_end": world.tonnes_in_system(),
     }
     fills = [teu for _, teu in world.trains.departures]
     k["freight.trains_departed"] = float(len(fills))
@@ -108,13 +184,26 @@ def freight_kpis(world: World) -> dict[str, float]:
         k[f"{p}.box_clearance_h_mean"] = port.box_clearance_h.mean()
         k[f"{p}.trains"] = float(len(port.clearance_h))
         k[f"{p}.held_teu"] = float(port.held_teu)
+        k[f"{p}.held_wait_h_mean"] = port.held_wait_h.mean()
         k[f"{p}.officer_utilization"] = _ratio(port.officer_busy_h, port.spec.officers * h)
+        k[f"{p}.trains_per_day"] = _ratio(len(port.log), h / 24.0)
+        k[f"{p}.teu_per_year"] = _ratio(port.teu_out * 365.0, h / 24.0)
+        k[f"{p}.tonnes_per_year"] = _ratio(port.tonnes_out * 365.0, h / 24.0)
     k.update(line_kpis(world))
     rail = {key: t for key, t in world.transit_h.items() if key[0] == "rail"}
     k.update(_pair_kpis("transit", rail))
     k.update(_pair_kpis("door", {key: t for key, t in world.door_h.items() if key[0] == "rail"}))
     k.update(_pair_kpis("road", {key: t for key, t in world.door_h.items() if key[0] == "road"}))
     k["road.trip_h_mean"] = world.road.trip_h.mean()
+    k.update(backlog_kpis(world))
+    year = 8760.0 / max(world.horizon_h - world.warmup_h, 1e-9)
+    for leg in world.onward_legs:
+        p = f"onward.{leg.spec.from_}_{leg.spec.to}"
+        k[f"{p}.teu_per_year"] = leg.teu * year
+        k[f"{p}.tonnes_per_year"] = leg.tonnes * year
+    for pool_id, pool in sorted(world.trains.pools.items()):
+        k[f"freight.{pool_id}.train_sets"] = float(pool.size)
+        k[f"freight.{pool_id}.set_wait_h_mean"] = pool.wait_h.mean()
     if world.failures or world.scenario.disruptions.closures:
         k["disruption.breakdowns"] = float(sum(f.failures for f in world.failures))
         k["disruption.equipment_down_h"] = sum(f.down_h for f in world.failures)
@@ -124,7 +213,8 @@ def freight_kpis(world: World) -> dict[str, float]:
         k["disruption.border_closure_delay_teu_h"] = sum(
             port.closure_delay_teu_h for port in world.ports.values()
         )
-        k["disruption.stranded_teu_end"] = k["freight.teu_in_system_end"]
+        # What the disruptions stranded is known only against the same run without them:
+        # g60rail.experiment.impact.disruption_cost gives it (disruption.stranded_teu).
     return k
 
 
@@ -177,11 +267,12 @@ def freight_tables(world: World) -> dict[str, pd.DataFrame]:
     for col in ("t_planned", "t_departed", "t_arrived"):
         trains[col[2:] + "_at"] = to_timestamps(trains[col].to_numpy(float), start)
 
-    border_rows = [(place, *row) for place, port in sorted(world.ports.items()) for row in port.log]
-    border = pd.DataFrame(
-        border_rows,
-        columns=["port", "tid", "service", "t_in", "t_out", "teu_cleared", "teu_held"],
-    )
+    border_rows = [
+        (place, *row, *port.boarded.get(row[0], (0, 0.0)))
+        for place, port in sorted(world.ports.items())
+        for row in port.log
+    ]
+    border = pd.DataFrame(border_rows, columns=list(BORDER_COLUMNS))
     border["clearance_h"] = border["t_out"] - border["t_in"]
 
     days = math.ceil(world.horizon_h / 24.0)

@@ -6,7 +6,8 @@ An unloaded box enters the terminal's yard and then, by its itinerary,
   Lancang-Mekong Express at Kunming);
 * leaves on an onward leg (Vientiane South: reload to metre gauge for Thailand, trucks to
   Myanmar), arriving after the transfer and running time;
-* or waits for its consignee (its dwell) and leaves through the gate: delivered.
+* or waits for its consignee (its dwell), whose truck comes through the gate: delivered
+  once it is on the truck (the truck then passes the out-gate).
 
 Places without a terminal (a generic exit point such as the China-Europe Express's border)
 hand boxes over on arrival.
@@ -38,9 +39,16 @@ class OnwardLeg:
         self.spec = spec
         self.transfer_h = transfer_h
         self.running_h = spec.km / spec.speed_kmh
+        self.teu = 0
+        self.tonnes = 0.0
+        """TEU and tonnes that left on the leg after the warm-up."""
+        self.warmup_h = 0.0
 
     def carry(self, box: Container) -> Generator:
         """Move ``box`` to the leg's destination."""
+        if self.env.now >= self.warmup_h:
+            self.teu += box.teu
+            self.tonnes += box.tonnes
         yield self.env.timeout(self.transfer_h() + self.running_h)
 
 
@@ -113,8 +121,11 @@ class Terminal:
             self.hub.queue(nxt.ref).push(box)
 
     def _deliver(self, box: Container) -> Generator:
-        yield self.env.timeout(box.dwell_h)
-        yield from self.hub.truck_out(box)
+        yield self.env.timeout(self.hub.pickup_delay_h(box.dwell_h))
+        yield from self.hub.truck_out(box, self._handed_over)
+
+    def _handed_over(self, box: Container) -> None:
+        """The box is on its consignee's truck (which still has the out-gate to pass)."""
         box.t_delivered = self.env.now
         self.on_delivered(box)
 

@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from g60rail.model.hub import TRAIN_WORK, Hub, ReachStackers, ServiceQueue
-from g60rail.model.rolling_stock import Train
+from g60rail.model.hub import TRAIN_WORK, Hub, ReachStackers, ServiceQueue, TrackHold
+from g60rail.model.rolling_stock import Train, TrainSetPool
+from g60rail.random import Sampler, Streams
 from g60rail.scenario.clock import weekly_times
 
 if TYPE_CHECKING:
@@ -96,6 +97,19 @@ class OriginLoading:
     finish_waiting
         Under ``scheduled`` and ``hybrid``, load the boxes already waiting at the
         scheduled time before leaving (for a train that had to wait for a track).
+    track
+        The train's hold on a loading track, where the origin has arrival/departure
+        tracks apart: once the timetabled time has passed and the train still waits for
+        its fill (``hybrid``, ``full``), it leaves the loading track whenever no box is
+        waiting for it (and no move is in flight) and takes one again when a box comes;
+        it waits on its arrival/departure track meanwhile.
+    cutoff_h
+        The departure's cut-off, hours before its timetabled time: a box whose truck
+        passed the in-gate later (``t_gate_pass``) is not taken; it waits in the yard for
+        the next train of the service and is counted
+        (:attr:`~g60rail.model.hub.ServiceQueue.missed_cutoff_teu`).  A train still loading
+        after its time (held for its fill) takes such a box ``cutoff_h`` after its in-gate.
+        Boxes without an in-gate (off a train, at a siding) are always taken.  0: none.
     """
 
     def __init__(
@@ -107,9 +121,13 @@ class OriginLoading:
         stackers: ReachStackers | None,
         on_loaded: Callable[[Container], None],
         finish_waiting: bool = False,
+        track: TrackHold | None = None,
+        cutoff_h: float = 0.0,
     ) -> None:
         self.env = env
+        self.cutoff_h = cutoff_h
         self.finish_waiting = finish_waiting
+        self.track = track
         self.train = train
         self.spec = spec
         self.queue = queue
@@ -122,6 +140,9 @@ class OriginLoading:
         self.filled = env.event()
         self._idle: simpy.Event | None = None
         self._moving: list[simpy.Event] = []
+        self._due: simpy.Event | None = None
+        if track is not None and spec.policy in ("hybrid", "full"):
+            self._due = env.timeout(max(0.0, train.t_planned - env.now))
         if spec.policy != "hybrid" or spec.min_fill_teu <= train.teu:
             self.filled.succeed()
 
@@ -148,6 +169,37 @@ class OriginLoading:
         yield loader
         if self._moving:
             yield self.env.all_of(self._moving)
+        if self.cutoff_h > 0:
+            self.queue.count_missed(self._latest_pass_h())
+
+    # -- the cut-off ----------------------------------------------------------------------
+    def _latest_pass_h(self) -> float:
+        """The latest in-gate pass of a box this train may take now, hours (with a
+        nanosecond-scale tolerance, so that a box woken for at its pass plus the cut-off
+        is taken whatever the rounding)."""
+        return max(self.train.t_planned, self.env.now) - self.cutoff_h + 1e-9
+
+    def _next_box(self) -> Container | None:
+        """The first box waiting in the queue that this train may take now, or ``None``."""
+        if self.cutoff_h <= 0:
+            return self.queue.boxes[0] if self.queue.boxes else None
+        return self.queue.first_ready(self._latest_pass_h())
+
+    def _ready_count(self) -> int:
+        """Boxes waiting that this train may take now."""
+        if self.cutoff_h <= 0:
+            return len(self.queue.boxes)
+        return self.queue.ready_count(self._latest_pass_h())
+
+    def _stop_or_ready(self) -> simpy.Event:
+        """The train's stop, or the moment a box that was too late becomes one it may
+        take (a train held past its time), whichever comes first."""
+        if self.cutoff_h <= 0:
+            return self.stop
+        first = self.queue.first_late_pass_h(self._latest_pass_h())
+        if math.isinf(first):
+            return self.stop
+        return self.stop | self.env.timeout(max(0.0, first + self.cutoff_h - self.env.now))
 
     def _take(self, box: Container) -> None:
         self.train.add(box)
@@ -172,16 +224,38 @@ class OriginLoading:
                 self._signal_idle()
                 yield self.stop
                 return
-            if not queue.boxes:
+            box = self._next_box()
+            if box is None:
                 self._signal_idle()
-                yield queue.arrival() | self.stop
+                if self._parkable():
+                    if self._moving:
+                        yield self.env.all_of(self._moving)
+                        self._moving.clear()
+                    if self._next_box() is None and self.track is not None:
+                        self.track.release()  # wait on the arrival/departure track
+                    continue
+                due = self._due
+                if due is not None and not due.processed:  # a timeout is triggered at once
+                    # wake at the timetabled time too: the train may leave its track then
+                    yield queue.arrival() | self._stop_or_ready() | due
+                else:
+                    yield queue.arrival() | self._stop_or_ready()
                 continue
-            box = queue.boxes[0]
+            track = self.track
+            if track is not None and not track.held:
+                # a box came for a train waiting off the loading track: back to work
+                req = track.request()
+                res = yield req | self.stop
+                if req not in res:
+                    track.cancel()  # dispatched from the arrival/departure track
+                    return
+                track.granted()
+                continue  # another train of the service may have taken the box meanwhile
             if self.reserved_teu + box.teu > cap:
                 self._fire(self.full)
                 yield self.stop
                 return
-            queue.pop()
+            queue.take(box)
             if self.limit is not None:
                 self.limit -= 1
             self.reserved_teu += box.teu
@@ -203,6 +277,17 @@ class OriginLoading:
                     return
             self._moving.append(self._move(box, stackers))
 
+    def _parkable(self) -> bool:
+        """Past its time and still waiting for its fill, on a loading track it could
+        leave."""
+        track = self.track
+        return (
+            track is not None
+            and track.held
+            and self.spec.policy in ("hybrid", "full")
+            and self.env.now >= self.train.t_planned
+        )
+
     def _decide(self) -> Generator:
         env, spec, train = self.env, self.spec, self.train
         if spec.policy == "full":
@@ -212,9 +297,9 @@ class OriginLoading:
                 yield env.timeout(train.t_planned - env.now)
             if not self.filled.triggered:
                 yield self.filled | self.full | env.timeout(spec.max_hold_h)
-            elif self.finish_waiting and not self.full.triggered and self.queue.boxes:
+            elif self.finish_waiting and not self.full.triggered and self._ready_count():
                 # placed late: finish the boxes already waiting, then go
-                self.limit = len(self.queue.boxes)
+                self.limit = self._ready_count()
                 yield self._idle_event() | self.full
         self._fire(self.stop)
 
@@ -249,6 +334,8 @@ class TrainRuns:
         The model's clock (timetables are local at each service's origin).
     horizon_h
         Run length, hours.
+    streams
+        Random streams (``trainsets.<service>.turnaround``); none: sets need no servicing.
     """
 
     def __init__(
@@ -265,6 +352,7 @@ class TrainRuns:
         delivered: Callable[[Container], None],
         clock: Clock,
         horizon_h: float,
+        streams: Streams | None = None,
     ) -> None:
         self.env = env
         self.scenario = scenario
@@ -283,6 +371,23 @@ class TrainRuns:
         self.departures: list[tuple[str, int]] = []
         """(service, TEU on board) per departure."""
         self._tids = itertools.count()
+        self._filling: dict[str, int] = {}  # trains of a service not yet departed
+        self.pools: dict[str, TrainSetPool] = {}
+        self._turnaround: dict[str, Sampler] = {}
+        for pool, sets in scenario.train_sets().items():
+            members = [sid for sid in scenario.services if scenario.pool_of(sid) == pool]
+            weekly: dict[str, int] = {}
+            for sid in members:
+                origin = scenario.services[sid].route[0]
+                weekly[origin] = weekly.get(origin, 0) + len(
+                    scenario.services[sid].weekly_departures_h
+                )
+            self.pools[pool] = TrainSetPool(env, pool, TrainSetPool.spread(sets, weekly))
+        if streams is not None:
+            for sid, spec in scenario.services.items():
+                self._turnaround[sid] = streams.sampler(
+                    f"trainsets.{sid}.turnaround", spec.set_turnaround_h
+                )
 
     def start(self) -> None:
         """Register every service's timetable with the environment."""
@@ -290,7 +395,12 @@ class TrainRuns:
             self.env.process(self.timetable(sid, spec))
 
     def timetable(self, sid: str, spec: ServiceSpec) -> Generator:
-        """SimPy process: place every timetabled train of a service on its track."""
+        """SimPy process: place every timetabled train of a service on its track.
+
+        Under ``full`` a placement is skipped while the service's previous train is still
+        filling at the origin: a second train would only wait behind it, holding a
+        train set and a track.
+        """
         hub = self.hubs.get(spec.route[0])
         window = hub.spec.load_window_h if hub is not None else 0.0
         zone = self.clock.zone_of(self.scenario, spec.route[0])
@@ -298,31 +408,48 @@ class TrainRuns:
             t_place = max(0.0, t - window)
             if t_place > self.env.now:
                 yield self.env.timeout(t_place - self.env.now)
+            if spec.policy == "full" and self._filling.get(sid, 0) > 0:
+                continue
             self.env.process(self._run(sid, spec, t, hub))
 
     def _run(self, sid: str, spec: ServiceSpec, t_planned: float, hub: Hub | None) -> Generator:
         env = self.env
+        self._filling[sid] = self._filling.get(sid, 0) + 1
+        pool = self.pools.get(self.scenario.pool_of(sid))
+        if pool is not None:  # the train needs a set standing at its origin
+            waiting = pool.take(spec.route[0])
+            if waiting is not None:
+                yield waiting
         train = Train(next(self._tids), sid, spec.capacity_teu, t_planned)
+        ad: simpy.Event | None = None
         if hub is not None:
-            t_req = env.now
-            with hub.tracks.tracks.request() as track:
-                yield track
-                train.t_placed = env.now
-                hub.tracks.wait_h.add(env.now - t_req)
-                late = env.now > t_planned - hub.spec.load_window_h + 1e-9
-                shunt = hub.shunt_h()
-                if shunt > 0:
-                    yield env.timeout(shunt)
+            ad = yield from hub.arrive_on_ad_track()
+            hold = TrackHold(hub.tracks)
+            yield hold.request()
+            hold.granted()
+            train.t_placed = env.now if ad is None else hub.ad_since(ad)
+            late = env.now > t_planned - hub.spec.load_window_h + 1e-9
+            shunt = hub.shunt_h()
+            if shunt > 0:
+                yield env.timeout(shunt)
 
-                def loaded(box: Container, hub: Hub = hub) -> None:
-                    hub.yard.remove(box, by_train=True)
-                    if math.isnan(box.t_loaded):
-                        box.t_loaded = env.now
+            def loaded(box: Container, hub: Hub = hub) -> None:
+                hub.yard.remove(box, by_train=True)
+                if math.isnan(box.t_loaded):
+                    box.t_loaded = env.now
 
-                yield from OriginLoading(
-                    env, train, spec, hub.queue(sid), hub.stackers, loaded, finish_waiting=late
-                ).run()
-                hub.tracks.busy_h += env.now - train.t_placed
+            yield from OriginLoading(
+                env,
+                train,
+                spec,
+                hub.queue(sid),
+                hub.stackers,
+                loaded,
+                finish_waiting=late,
+                track=hold if ad is not None else None,
+                cutoff_h=hub.spec.cutoff_h,
+            ).run()
+            hold.release()
         else:
             train.t_placed = env.now
 
@@ -334,6 +461,9 @@ class TrainRuns:
                 env, train, spec, self.siding(spec.route[0], sid), None, loaded_at_siding
             ).run()
         self._depart(train)
+        self._filling[sid] -= 1
+        if hub is not None and ad is not None:
+            hub.leave_ad_track(ad)
         route = spec.route
         line: Line | None = None
         holding = 0  # direction of the line track the train stands on (0: none)
@@ -348,6 +478,8 @@ class TrainRuns:
         if line is not None:
             line.leave(route[-1], holding)
         train.t_arrived = env.now
+        if pool is not None:
+            self._return_set(pool, sid, route[-1])
         self.rows.append(
             (
                 train.tid,
@@ -362,6 +494,16 @@ class TrainRuns:
                 train.boxes_departed,
             )
         )
+
+    def _return_set(self, pool: TrainSetPool, sid: str, place: str) -> None:
+        """The set of a train that ended its run at ``place`` is free there after its
+        servicing."""
+        sampler = self._turnaround.get(sid)
+        delay = sampler() if sampler is not None else 0.0
+        if delay > 0:
+            self.env.timeout(delay).callbacks.append(lambda _e: pool.arrive(place))
+        else:
+            pool.arrive(place)
 
     def _depart(self, train: Train) -> None:
         now = self.env.now
@@ -385,22 +527,23 @@ class TrainRuns:
         if port is not None:
             leaving = not last and self.scenario.places[route[i + 1]].country != port.country
             yield from port.clear(train, exit_=leaving)
-            port.pick_up(train, set(route[i + 1 :]))
+            port.pick_up(train, route[i + 1 :])
         ending = [b for b in train.boxes if b.current.to == place]
         if ending:
             term = self.terminals.get(place)
             if term is not None:
                 hub = term.hub
-                with hub.tracks.tracks.request() as track:
-                    t_req = env.now
-                    yield track
-                    t_on = env.now
-                    hub.tracks.wait_h.add(t_on - t_req)
-                    shunt = hub.shunt_h()
-                    if shunt > 0:
-                        yield env.timeout(shunt)
-                    yield from term.unload(train, ending)
-                    hub.tracks.busy_h += env.now - t_on
+                ad = yield from hub.arrive_on_ad_track()
+                hold = TrackHold(hub.tracks)
+                yield hold.request()
+                hold.granted()
+                shunt = hub.shunt_h()
+                if shunt > 0:
+                    yield env.timeout(shunt)
+                yield from term.unload(train, ending)
+                hold.release()
+                if ad is not None:
+                    hub.leave_ad_track(ad)
             else:
                 train.remove(ending)
                 for b in ending:

@@ -15,7 +15,7 @@ import simpy
 
 from g60rail.geo import drayage_km
 from g60rail.model.border import BorderPort
-from g60rail.model.cargo import MILESTONES, Container
+from g60rail.model.cargo import GATE_TIMES, MILESTONES, Container
 from g60rail.model.demand import Booking, DemandGenerator
 from g60rail.model.disruptions import EquipmentFailures, closure_windows
 from g60rail.model.hub import Hub, ServiceQueue
@@ -39,7 +39,10 @@ CONTAINER_COLUMNS = (
     "first_terminal",
     "destination",
     "held",
+    "commodity",
+    "tonnes",
     *MILESTONES,
+    *GATE_TIMES,
 )
 BOOKING_HORIZON_H = 60 * 24.0
 """Bookings are generated for departures up to this long after the end of the run, so
@@ -92,13 +95,23 @@ class World:
         self.clock = clock = Clock.of(scenario)
 
         self.hubs: dict[str, Hub] = {
-            spec.place: Hub(env, spec, streams, horizon_h, warmup_h)
+            spec.place: Hub(
+                env,
+                spec,
+                streams,
+                horizon_h,
+                warmup_h,
+                clock.local_day0_h(clock.zone_of(scenario, spec.place)),
+            )
             for spec in (scenario.hub, *scenario.terminals.values())
         }
         onward: dict[str, dict[str, OnwardLeg]] = {}
+        self.onward_legs: list[OnwardLeg] = []
         for i, o in enumerate(scenario.onward):
             sampler = streams.sampler(f"onward.{o.from_}-{o.to}", o.transfer_h)
-            onward.setdefault(o.from_, {})[str(i)] = OnwardLeg(env, o, sampler)
+            leg = onward.setdefault(o.from_, {})[str(i)] = OnwardLeg(env, o, sampler)
+            leg.warmup_h = warmup_h
+            self.onward_legs.append(leg)
         self.terminals: dict[str, Terminal] = {
             place: Terminal(env, hub, onward.get(place, {}), self._arrived, self._delivered)
             for place, hub in self.hubs.items()
@@ -115,6 +128,8 @@ class World:
                 closed=closure_windows(closures, "border", [b.place], start),
                 customs_down=closure_windows(closures, "customs", [b.place], start),
                 warmup_h=warmup_h,
+                planner=scenario.itinerary_from,
+                commodities=scenario.commodities,
             )
             for b in scenario.borders.values()
         }
@@ -149,6 +164,8 @@ class World:
         self.live: dict[int, Container] = {}
         self.teu_created = 0
         self.teu_delivered = 0
+        self.tonnes_created = 0.0
+        self.tonnes_delivered = 0.0
         self.daily = DailyCounter(horizon_h)
         self.container_rows: list[tuple] = []
         self.transit_h: dict[tuple[str, str, str], Tally] = {}
@@ -174,6 +191,7 @@ class World:
                     horizon_h + BOOKING_HORIZON_H,
                 ),
                 streams.rng(f"demand.{sid}.lead"),
+                travel_h=self._gate_travel(spec.route[0]),
             )
             for sid, spec in scenario.services.items()
             if spec.demand is not None
@@ -191,6 +209,7 @@ class World:
             self._delivered,
             clock,
             horizon_h,
+            streams,
         )
 
     # -- building helpers ---------------------------------------------------------------
@@ -205,6 +224,13 @@ class World:
             return s() if s is not None else 0.0
 
         return draw
+
+    def _gate_travel(self, first: str) -> Callable[[str], float]:
+        """Trucking time from an origin city to the gate of the terminal at ``first``,
+        hours (0 where ``first`` has no terminal)."""
+        if first not in self.hubs:
+            return lambda origin: 0.0
+        return lambda origin: self.drayage_h(origin, first)
 
     def drayage_h(self, origin: str, place: str) -> float:
         """Trucking time from a city to a place, hours."""
@@ -260,6 +286,7 @@ class World:
         for b in boxes:
             self.live[b.cid] = b
             self.teu_created += b.teu
+            self.tonnes_created += b.tonnes
             self.daily.add(t, "teu_created", b.teu)
         if by_road:
             env.process(self.road.trip(origin, boxes, delay))
@@ -287,9 +314,7 @@ class World:
         d = delay + self.drayage_h(origin, hub.place)
         if d > 0:
             yield self.env.timeout(d)
-        yield from hub.truck_in(boxes)
-        for b in boxes:
-            hub.queue(b.current.ref).push(b)
+        yield from hub.truck_in(boxes)  # the boxes join their service's queue in the yard
 
     def _arrived(self, box: Container) -> None:
         self.daily.add(self.env.now, f"teu_arrived.{box.mode}", box.teu)
@@ -309,6 +334,7 @@ class World:
     def _delivered(self, box: Container) -> None:
         del self.live[box.cid]
         self.teu_delivered += box.teu
+        self.tonnes_delivered += box.tonnes
         self.daily.add(self.env.now, "teu_delivered", box.teu)
         if self.record_containers:
             self.container_rows.append(self.container_row(box))
@@ -325,10 +351,17 @@ class World:
             box.itinerary[0].from_,
             box.destination,
             box.held,
+            box.commodity,
+            box.tonnes,
             *(getattr(box, m) for m in MILESTONES),
+            *(getattr(box, m) for m in GATE_TIMES),
         )
 
     # -- end of run ---------------------------------------------------------------------
     def teu_in_system(self) -> int:
         """TEU created but not yet delivered."""
         return sum(b.teu for b in self.live.values())
+
+    def tonnes_in_system(self) -> float:
+        """Gross tonnes created but not yet delivered."""
+        return sum(b.tonnes for b in self.live.values())

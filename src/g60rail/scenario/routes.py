@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from g60rail.errors import ScenarioError
 
-__all__ = ["Hop", "plan_itinerary"]
+__all__ = ["Hop", "plan_from", "plan_itinerary"]
 
 
 class Hop(NamedTuple):
@@ -87,3 +87,69 @@ def plan_itinerary(
         field=f"services.{service}.demand.destinations.{destination}",
         value=destination,
     )
+
+
+def _avoiding(routes: Mapping[str, Sequence[str]], avoid: Collection[str]) -> dict[str, list[str]]:
+    """Each service's route cut short before the first place in ``avoid``; services that
+    keep fewer than two stops are dropped."""
+    out: dict[str, list[str]] = {}
+    for sid, route in routes.items():
+        cut = next((k for k, p in enumerate(route) if p in avoid), len(route))
+        if cut >= 2:
+            out[sid] = list(route[:cut])
+    return out
+
+
+def plan_from(
+    routes: Mapping[str, Sequence[str]],
+    onward_legs: Sequence[tuple[str, str]],
+    terminals: Collection[str],
+    place: str,
+    destination: str,
+    avoid: Collection[str] = (),
+) -> tuple[Hop, ...] | None:
+    """The hops that take a box standing at the terminal ``place`` to ``destination``.
+
+    Boxes board trains only where a service starts, so the first hop is an onward leg
+    from ``place`` or a service that starts there; after it, as :func:`plan_itinerary`.
+    Of the services that start at ``place`` the plan with the fewest hops wins (the first
+    in ``routes`` order on a tie).  No train of the plan calls at a place in ``avoid``
+    before the box leaves it (e.g. the border port a re-routed box has just left, so that
+    it does not go back through it).
+
+    Parameters
+    ----------
+    routes, onward_legs, terminals
+        As for :func:`plan_itinerary`.
+    place
+        Where the box stands (a terminal).
+    destination
+        The box's destination place.
+    avoid
+        Places the box must not pass through again.
+
+    Returns
+    -------
+    tuple of Hop or None
+        The hops (empty when ``place`` is the destination), or ``None`` when no route
+        reaches the destination or ``place`` has no terminal to change trains at.
+    """
+    if place == destination:
+        return ()
+    if place not in terminals:
+        return None
+    for i, leg in enumerate(onward_legs):
+        if leg == (place, destination):
+            return (Hop("onward", str(i), place, destination),)
+    usable = _avoiding(routes, avoid)
+    best: tuple[Hop, ...] | None = None
+    for sid, route in usable.items():
+        if route[0] != place:
+            continue
+        try:
+            plan = plan_itinerary(usable, onward_legs, terminals, sid, destination)
+        except ScenarioError:
+            continue
+        if best is None or len(plan) < len(best):
+            best = plan
+    return best

@@ -12,16 +12,18 @@ import hashlib
 import json
 from typing import Any
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from g60rail.errors import ScenarioError
 from g60rail.scenario.base import FrozenModel
 from g60rail.scenario.disruption_spec import DisruptionsSpec
 from g60rail.scenario.line_spec import LineSpec
 from g60rail.scenario.overrides import override_data, validated
-from g60rail.scenario.routes import Hop, plan_itinerary
+from g60rail.scenario.routes import Hop, plan_from, plan_itinerary
 from g60rail.scenario.sections import (
+    GENERAL,
     BorderSpec,
+    CommoditySpec,
     CostSpec,
     DemandSpec,
     Drayage,
@@ -34,12 +36,14 @@ from g60rail.scenario.sections import (
     RoadSpec,
     ServiceSpec,
     UnitCost,
+    default_commodities,
     parse_weekly_time,
 )
 from g60rail.scenario.station_spec import StationSpec
 
 __all__ = [
     "BorderSpec",
+    "CommoditySpec",
     "CostSpec",
     "DemandSpec",
     "Drayage",
@@ -80,13 +84,25 @@ class Scenario(FrozenModel):
     station: StationSpec | None = None
     disruptions: DisruptionsSpec = Field(default_factory=DisruptionsSpec)
     costs: CostSpec = Field(default_factory=CostSpec)
+    commodities: dict[str, CommoditySpec] = Field(default_factory=default_commodities)
 
     # Set by g60rail.scenario.io once the scenario is built; kept by with_overrides.
     _base_chain: tuple[str, ...] = PrivateAttr(default=())
 
+    @field_validator("commodities")
+    @classmethod
+    def _with_general(cls, v: dict[str, CommoditySpec]) -> dict[str, CommoditySpec]:
+        """Every scenario has the default class ``general`` (demand uses it unless told)."""
+        return v if GENERAL in v else {**default_commodities(), **v}
+
     @model_validator(mode="after")
     def _references(self) -> Scenario:
-        problems = _reference_problems(self) or _line_problems(self) or _route_problems(self)
+        problems = (
+            _reference_problems(self)
+            or _line_problems(self)
+            or _pool_problems(self)
+            or _route_problems(self)
+        )
         if len(problems) == 1:
             raise problems[0]
         if problems:
@@ -156,6 +172,19 @@ class Scenario(FrozenModel):
         last = len(stations) - 1
         return [0 < i < last and self.terminal(st.id) is None for i, st in enumerate(stations)]
 
+    def pool_of(self, service: str) -> str:
+        """The train-set pool of a service: its ``pool``, else its id without
+        ``_return`` (a service and its return share their sets)."""
+        return self.services[service].pool or service.removesuffix("_return")
+
+    def train_sets(self) -> dict[str, int]:
+        """Pools with a limited number of train sets: pool -> sets."""
+        out: dict[str, int] = {}
+        for sid, s in self.services.items():
+            if s.train_sets is not None:
+                out[self.pool_of(sid)] = s.train_sets
+        return out
+
     def itinerary(self, service: str, destination: str) -> tuple[Hop, ...]:
         """The hops that take a box booked on ``service`` to ``destination``.
 
@@ -170,6 +199,33 @@ class Scenario(FrozenModel):
             {self.hub.place, *(t.place for t in self.terminals.values())},
             service,
             destination,
+        )
+
+    def itinerary_from(
+        self, place: str, destination: str, avoid: tuple[str, ...] = ()
+    ) -> tuple[Hop, ...] | None:
+        """The hops that take a box standing at the terminal ``place`` to ``destination``
+        on trains that start there (see :func:`~g60rail.scenario.routes.plan_from`).
+
+        Parameters
+        ----------
+        place, destination
+            Place ids.
+        avoid
+            Places the box must not pass through again (a border port it has just left).
+
+        Returns
+        -------
+        tuple of Hop or None
+            The hops (empty at the destination itself), ``None`` when there is no route.
+        """
+        return plan_from(
+            {sid: s.route for sid, s in self.services.items()},
+            [(o.from_, o.to) for o in self.onward],
+            {self.hub.place, *(t.place for t in self.terminals.values())},
+            place,
+            destination,
+            avoid,
         )
 
 
@@ -236,6 +292,15 @@ def _reference_problems(sc: Scenario) -> list[ScenarioError]:
                 need(p, f"services.{sid}.demand.origins.{p}")
             for p in s.demand.destinations:
                 need(p, f"services.{sid}.demand.destinations.{p}")
+            for name in s.demand.commodities:
+                if name not in sc.commodities:
+                    out.append(
+                        ScenarioError(
+                            f"unknown commodity class (known: {', '.join(sc.commodities)})",
+                            field=f"services.{sid}.demand.commodities.{name}",
+                            value=name,
+                        )
+                    )
     for i, o in enumerate(sc.onward):
         need(o.from_, f"onward.{i}.from")
         need(o.to, f"onward.{i}.to")
@@ -303,6 +368,40 @@ def _reference_problems(sc: Scenario) -> list[ScenarioError]:
                     value=c.where[0],
                 )
             )
+    return out
+
+
+def _pool_problems(sc: Scenario) -> list[ScenarioError]:
+    """A pool's services agree on its number of sets, and every set can come back: each
+    origin of the pool is the last stop of another of its services."""
+    out: list[ScenarioError] = []
+    sizes: dict[str, tuple[str, int]] = {}
+    for sid, s in sc.services.items():
+        pool = sc.pool_of(sid)
+        if s.train_sets is None:
+            continue
+        if pool in sizes and sizes[pool][1] != s.train_sets:
+            out.append(
+                ScenarioError(
+                    f"pool {pool!r} has {sizes[pool][1]} sets in services.{sizes[pool][0]}",
+                    field=f"services.{sid}.train_sets",
+                    value=s.train_sets,
+                )
+            )
+        sizes.setdefault(pool, (sid, s.train_sets))
+    for pool in sizes:
+        members = [sid for sid in sc.services if sc.pool_of(sid) == pool]
+        ends = {sc.services[m].route[-1] for m in members}
+        for m in members:
+            if sc.services[m].route[0] not in ends:
+                out.append(
+                    ScenarioError(
+                        f"the sets of pool {pool!r} never come back to "
+                        f"{sc.services[m].route[0]!r}: no service of the pool ends there",
+                        field=f"services.{m}.route.0",
+                        value=sc.services[m].route[0],
+                    )
+                )
     return out
 
 

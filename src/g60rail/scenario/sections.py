@@ -18,7 +18,9 @@ from g60rail.random import DistSpec, as_distribution
 from g60rail.scenario.base import FrozenModel
 
 __all__ = [
+    "GENERAL",
     "BorderSpec",
+    "CommoditySpec",
     "CostSpec",
     "DemandSpec",
     "Drayage",
@@ -210,7 +212,18 @@ class OpeningHours(FrozenModel):
 
 
 class HubSpec(FrozenModel):
-    """A rail container terminal: truck gate, yard, reach stackers and loading tracks."""
+    """A rail container terminal: truck gate, yard, reach stackers and loading tracks.
+
+    The truck side is the terminal's: its gate's opening hours, the hour-of-day profile of
+    the trucks that come to it and the cut-off of its departures, all in the local time
+    of its place.  The profile belongs to the terminal rather than to each service's
+    demand because what shapes it is the terminal's landside (its gate hours, its
+    customers' shifts, the local road traffic), and every service trucked in through one
+    gate shares it; it is also what a terminal measures, from its own gate records (e.g.
+    Kourounioti & Polydoropoulou, time-of-day models of truck arrivals from terminal
+    operating system data, TU Delft repository 2018).  A service starting at a place
+    without a terminal has trucks round the clock.
+    """
 
     place: str
     gate_lanes: Count = Field(description="truck gate lanes, shared by trucks in and out")
@@ -222,11 +235,41 @@ class HubSpec(FrozenModel):
         0.0, le=3, description="coefficient of variation of a move's duration (0: constant)"
     )
     loading_tracks: Count
+    ad_tracks: Count | None = Field(
+        None,
+        description="arrival/departure tracks, where trains wait for their time, their "
+        "fill or a loading track and hold a loading track only while worked; none: "
+        "trains wait on the loading tracks",
+    )
     shunt_h: DistSpec = Field(0.0, description="track time per train call before work starts")
     load_window_h: NonNegFloat = Field(
         4.0, description="a departing train is placed on a track this long before its time"
     )
     dwell_h: DistSpec = Field(description="time an arrived container waits for its consignee")
+    gate_hours: OpeningHours = Field(
+        default_factory=OpeningHours,
+        description="daily opening of the truck gate, local time; trucks that come while it "
+        "is closed wait (in and out), and a truck is processed only if it is done by closing",
+    )
+    truck_arrival_profile: list[NonNegFloat] | None = Field(
+        None,
+        description="24 weights of truck arrivals at the gate by local hour of day, 00:00 "
+        "first (scaled to a mean of 1: the daily number is unchanged); none: round the clock",
+    )
+    cutoff_h: NonNegFloat = Field(
+        0.0,
+        le=168.0,
+        description="a box whose truck passes the in-gate later than this before its train's "
+        "timetabled departure waits for the next one (a held train takes boxes this long "
+        "after their in-gate); 0: no cut-off",
+    )
+
+    @field_validator("truck_arrival_profile")
+    @classmethod
+    def _hours_of_day(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and (len(v) != 24 or sum(v) <= 0):
+            raise ValueError(f"needs 24 hourly weights, not all zero, got {len(v)}: {v!r}")
+        return v
 
 
 class DemandSpec(FrozenModel):
@@ -236,7 +279,8 @@ class DemandSpec(FrozenModel):
     default they arrive as a Poisson process; with ``booking_lead_h`` each departure gets a
     Poisson number of trucks (the rate times the time since the previous departure), each
     leaving its origin ``booking_lead_h`` before that departure.  A truck carries one
-    40-foot box, or one or two 20-foot boxes.
+    40-foot box, or one or two 20-foot boxes, of one commodity class drawn by the
+    ``commodities`` weights (classes are the scenario's ``[commodities]``).
     """
 
     teu_per_week: Annotated[float, Field(ge=0.0, le=100_000.0)] = Field(
@@ -261,6 +305,12 @@ class DemandSpec(FrozenModel):
         None,
         description="if given, every box is booked for a train: its truck leaves the origin "
         "this long before that departure (hours); if not, trucks arrive as a Poisson process",
+    )
+    commodities: dict[str, PosFloat] = Field(
+        default_factory=lambda: {GENERAL: 1.0},
+        min_length=1,
+        description="commodity class (a key of [commodities]) -> weight: each box draws its "
+        "class at booking; default: all 'general'",
     )
 
     @field_validator("seasonality")
@@ -294,6 +344,19 @@ class ServiceSpec(FrozenModel):
     max_hold_h: NonNegFloat = 0.0
     stop_h: dict[str, NonNegFloat] = Field(
         default_factory=dict, description="dwell at intermediate stops (crew, locomotive)"
+    )
+    train_sets: Annotated[int, Field(ge=1, le=1000)] | None = Field(
+        None,
+        description="train sets of this service's pool (shared with the services of the "
+        "same pool); a departure needs a set standing at its origin; none: no limit",
+    )
+    pool: str | None = Field(
+        None,
+        description="train-set pool; default: the service id without '_return', so a "
+        "service and its return share their sets",
+    )
+    set_turnaround_h: DistSpec = Field(
+        0.0, description="servicing of a set at the end of a run before its next departure"
     )
     demand: DemandSpec | None = None
 
@@ -344,6 +407,43 @@ class BorderSpec(FrozenModel):
     inspect_share_exit: Probability = Field(description="share of outbound boxes inspected")
     inspect_share_entry: Probability = Field(description="share of inbound boxes inspected")
     opening: OpeningHours = Field(default_factory=OpeningHours)
+
+
+GENERAL = "general"
+"""The commodity class every scenario has (added when a scenario does not define it)."""
+
+GENERAL_TONNES_PER_TEU = 12.0
+"""Gross cargo tonnes per TEU of the default ``general`` class: estimate (corridor-facts
+"Songjiang hub": about 2 Mt a year at about 12 t per TEU, E)."""
+
+
+class CommoditySpec(FrozenModel):
+    """A commodity class: what its boxes weigh and, optionally, its own inspection shares.
+
+    ``inspect_share_exit`` / ``inspect_share_entry``, when given, replace every border
+    port's shares for boxes of this class (e.g. fruit entering China: 100 % quarantine).
+    ``share_40ft``, when given, replaces the demand's for trucks of this class (dense
+    cargo such as ores travels in 20-foot boxes, whose payload limit it reaches first).
+    """
+
+    name: str = ""
+    tonnes_per_teu: Annotated[float, Field(gt=0.0, le=40.0)] = Field(
+        description="gross cargo tonnes per TEU (a 40-foot box weighs twice this)"
+    )
+    share_40ft: Probability | None = Field(
+        None, description="share of this class's trucks with one 40-foot box; none: demand's"
+    )
+    inspect_share_exit: Probability | None = Field(
+        None, description="share of this class's outbound boxes inspected; none: the port's"
+    )
+    inspect_share_entry: Probability | None = Field(
+        None, description="share of this class's inbound boxes inspected; none: the port's"
+    )
+
+
+def default_commodities() -> dict[str, CommoditySpec]:
+    """The commodity classes of a scenario that defines none: ``general`` only."""
+    return {GENERAL: CommoditySpec(name="general cargo", tonnes_per_teu=GENERAL_TONNES_PER_TEU)}
 
 
 class OnwardSpec(FrozenModel):

@@ -1,0 +1,99 @@
+"""The corridor at published scale: where capacity binds, the warm-up, the backlog flag.
+
+``songjiang_design`` loads the Songjiang hub at its design throughput (about 2 Mt, 170 k
+TEU a year).  Each check compares runs with common random numbers (same seed, same
+bookings), so the differences are the capacities', not noise.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import g60rail as g6
+from tests.validation.checks import check_run
+
+DAYS, WARMUP, SEED = 63, 7, 5
+
+
+@pytest.fixture(scope="module")
+def design() -> g6.Scenario:
+    return g6.load_scenario("songjiang_design")
+
+
+@pytest.fixture(scope="module")
+def runs(design: g6.Scenario) -> dict[str, g6.Result]:
+    """The design case and the same with one reach stacker, loading track or gate lane
+    fewer at Songjiang."""
+    variants = {
+        "design": {},
+        "stackers": {"hub.reach_stackers": design.hub.reach_stackers - 1},
+        "tracks": {"hub.loading_tracks": design.hub.loading_tracks - 1},
+        "gate": {"hub.gate_lanes": design.hub.gate_lanes - 1},
+    }
+    return {
+        name: g6.simulate(
+            design.with_overrides(ov),
+            days=DAYS,
+            seed=SEED,
+            warmup_days=WARMUP,
+            record_containers=name == "design",
+        )
+        for name, ov in variants.items()
+    }
+
+
+def test_the_design_case_keeps_the_reach_stackers_busy(runs: dict[str, g6.Result]) -> None:
+    k = runs["design"].kpis
+    assert k["hub.reach_stacker_utilization"] >= 0.40
+    assert 130e3 <= k["hub.teu_handled_per_year"] <= 210e3
+    check_run(runs["design"])
+
+
+def test_one_stacker_fewer_lengthens_the_trucks_turnaround(runs: dict[str, g6.Result]) -> None:
+    # train work goes first on the stackers, so a stacker fewer is felt by the trucks
+    # waiting to be unloaded (their turnaround), while trains keep being loaded in time
+    base = runs["design"].kpis
+    fewer = runs["stackers"].kpis
+    assert fewer["hub.truck_turnaround_h_p95"] >= 1.10 * base["hub.truck_turnaround_h_p95"]
+    assert fewer["hub.reach_stacker_utilization"] > base["hub.reach_stacker_utilization"]
+
+
+def test_reach_stackers_bind_before_loading_tracks_and_gate_lanes(
+    runs: dict[str, g6.Result],
+) -> None:
+    k = runs["design"].kpis
+    # the busiest resource per unit ...
+    assert k["hub.reach_stacker_utilization"] > k["hub.track_utilization"]
+    assert k["hub.reach_stacker_utilization"] > k["hub.gate_utilization"]
+
+    # ... and the one whose loss costs most, in the wait for the train and at the gate
+    def cost(name: str) -> float:
+        r = runs[name].kpis
+        return (r["hub.dwell_to_train_h_mean"] - k["hub.dwell_to_train_h_mean"]) + (
+            r["hub.truck_turnaround_h_mean"] - k["hub.truck_turnaround_h_mean"]
+        )
+
+    assert cost("stackers") > cost("tracks")
+    assert cost("stackers") > cost("gate")
+
+
+def test_a_run_of_four_weeks_leaves_out_its_first_week_by_default() -> None:
+    sc = g6.load_scenario("baseline").with_overrides({"station": None})
+    assert g6.simulate(sc, days=28, seed=1).manifest["warmup_days"] == 7.0
+    assert g6.simulate(sc, days=5, seed=1).manifest["warmup_days"] == 0.0
+
+
+def test_a_backlog_that_keeps_growing_is_flagged() -> None:
+    sc = g6.load_scenario("baseline").with_overrides({"station": None})
+    steady = g6.simulate(sc, days=42, seed=2, record_containers=False)
+    assert steady.kpis["freight.backlog_growing"] == 0.0
+    # twice the cross-border bookings, with the same trains and sets: boxes pile up
+    jam = sc.with_overrides(
+        {
+            "services.cross_border.demand.teu_per_week": 4600.0,
+            "services.cross_border_return.demand.teu_per_week": 4600.0,
+        }
+    )
+    grown = g6.simulate(jam, days=42, seed=2, record_containers=False)
+    assert grown.kpis["freight.backlog_growing"] == 1.0
+    assert grown.kpis["freight.in_system_age_h_mean"] > steady.kpis["freight.in_system_age_h_mean"]

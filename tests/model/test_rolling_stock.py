@@ -1,0 +1,106 @@
+"""Arrival/departure tracks and train sets, on timelines worked out by hand.
+
+Tiny scenario (tests/conftest.py): hub A with one loading track (0.5 h shunting, trains
+placed 4 h before departure), one reach stacker (0.1 h a move) and one gate lane (0.1 h);
+terminal B; A-B 2 h.
+"""
+
+from __future__ import annotations
+
+from pytest import approx
+
+from g60rail.model.rolling_stock import TrainSetPool
+from tests.conftest import tiny
+from tests.model.test_timeline import box, run_world
+
+WAITING = {
+    # a hybrid train that waits up to a day for 8 TEU, and a daily train behind it
+    "slow": {
+        "route": ["a", "b"],
+        "departures": ["Mon 10:00"],
+        "capacity_teu": 10,
+        "policy": "hybrid",
+        "min_fill_teu": 8,
+        "max_hold_h": 24,
+    },
+    "daily": {"route": ["a", "b"], "departures": ["daily 12:00"], "capacity_teu": 10},
+}
+
+
+def _first(world, service: str) -> tuple:
+    return min(r for r in world.trains.rows if r[1] == service)
+
+
+def test_a_train_waiting_for_its_fill_leaves_the_loading_track_for_an_ad_track() -> None:
+    # slow: on an A/D track at 6.0, on the loading track at 6.0 (shunt to 6.5), its one
+    #   box (gate 1.0-1.1, off the truck 1.1-1.2) loaded 6.5-6.6; at 10.0 it has 1 TEU of
+    #   8, so it waits on its A/D track and frees the loading track; it leaves at
+    #   10 + 24 = 34.0 with the box.
+    # daily: on an A/D track at 8.0, on the loading track at 10.0 when slow leaves it,
+    #   shunted to 10.5, leaves on time at 12.0.
+    b = box(0, 1, 1.0, service="slow")
+    sc = tiny({"hub.ad_tracks": 2}, services=WAITING)
+    world = run_world(sc, [(1.0, "a", [b])], horizon_h=48.0)
+    slow, daily = _first(world, "slow"), _first(world, "daily")
+    assert (slow[5], slow[6]) == approx((6.0, 34.0))  # placed, departed
+    assert b.t_loaded == approx(6.6)
+    assert (daily[5], daily[6]) == approx((8.0, 12.0))
+    hub = world.hubs["a"]
+    # the loading track: slow 6-10, daily 10-12 and the next daily (Tue 12:00, placed
+    # at 32) 32-36 -- busy 10 h of the 48; A/D tracks: slow 6-34, the dailies 4 h each
+    assert hub.tracks.busy_h == approx(4.0 + 2.0 + 4.0)
+    assert hub.ad_busy_h == approx(28.0 + 4.0 + 4.0)
+
+
+def test_without_ad_tracks_the_waiting_train_blocks_the_loading_track() -> None:
+    # the same trains with only the loading track: daily waits for it until slow leaves
+    # at 34.0, is placed then, shunted to 34.5 and leaves late (and so does not wait
+    # for its timetabled time again)
+    b = box(0, 1, 1.0, service="slow")
+    world = run_world(tiny(services=WAITING), [(1.0, "a", [b])], horizon_h=48.0)
+    slow, daily = _first(world, "slow"), _first(world, "daily")
+    assert slow[6] == approx(34.0)
+    assert (daily[5], daily[6]) == approx((34.0, 34.5))
+
+
+SETS = {
+    "out": {
+        "route": ["a", "b"],
+        "departures": ["Mon 10:00", "Mon 14:00"],
+        "capacity_teu": 10,
+        "train_sets": 1,
+        "set_turnaround_h": 0.5,
+    },
+    "out_return": {
+        "route": ["b", "a"],
+        "departures": ["Mon 13:00"],
+        "capacity_teu": 10,
+        "set_turnaround_h": 0.5,
+    },
+}
+
+
+def test_a_departure_waits_for_its_train_set_to_come_back() -> None:
+    # one set, at A (two departures a week there, one at B).
+    # out 10:00: placed 6.0, shunt 6.5, leaves 10.0, at B 12.0, set free at B 12.5.
+    # out_return 13:00: from 9.0 it waits for the set; placed 12.5, shunted (B: 0.5) to
+    #   13.0, leaves on time 13.0, at A 15.0, set free at A 15.5.
+    # out 14:00: from 10.0 it waits for the set; placed 15.5, shunt 16.0, leaves 16.0:
+    #   two hours late because its set came back late.
+    world = run_world(tiny(services=SETS), [], horizon_h=30.0)
+    rows = sorted(world.trains.rows)
+    times = [(r[1], r[5], r[6], r[7]) for r in rows]
+    assert times == [
+        ("out", approx(6.0), approx(10.0), approx(12.0)),
+        ("out_return", approx(12.5), approx(13.0), approx(15.0)),
+        ("out", approx(15.5), approx(16.0), approx(18.0)),
+    ]
+    pool = world.trains.pools["out"]
+    assert pool.size == 1
+    assert list(pool.wait_h.values) == approx([0.0, 12.5 - 9.0, 15.5 - 10.0])
+
+
+def test_sets_are_spread_by_departures() -> None:
+    assert TrainSetPool.spread(4, {"a": 7, "b": 7}) == {"a": 2, "b": 2}
+    assert TrainSetPool.spread(5, {"a": 7, "b": 1}) == {"a": 4, "b": 1}
+    assert sum(TrainSetPool.spread(40, {"a": 56, "b": 56}).values()) == 40
