@@ -518,8 +518,8 @@ DATA_CASES: tuple[DataCase, ...] = (
     DataCase(
         name="unknown_place_leg",
         doc="a leg to a misspelt place",
-        steps=(Require("legs.2.to", "mohan"), Set("legs.2.to", "moham")),
-        fields={"legs.2.to": "'moham'"},
+        steps=(Require("legs.3.to", "mohan"), Set("legs.3.to", "moham")),
+        fields={"legs.3.to": "'moham'"},
     ),
     DataCase(
         name="unknown_place_route",
@@ -530,8 +530,8 @@ DATA_CASES: tuple[DataCase, ...] = (
     DataCase(
         name="leg_to_itself",
         doc="a leg that starts and ends at the same place",
-        steps=(Require("legs.2.from", "kunming"), Set("legs.2.to", "kunming")),
-        fields={"legs.2.to": "'kunming'"},
+        steps=(Require("legs.3.from", "kunming"), Set("legs.3.to", "kunming")),
+        fields={"legs.3.to": "'kunming'"},
     ),
     DataCase(
         name="line_station_without_tracks",
@@ -566,8 +566,8 @@ DATA_CASES: tuple[DataCase, ...] = (
     DataCase(
         name="rail_leg_doubles_a_line",
         doc="a rail leg between two stations of a line",
-        steps=(Require("legs.0.from", "songjiang"), Set("legs.0.to", "kunming")),
-        fields={"legs.0": "['songjiang', 'kunming']"},
+        steps=(Require("legs.1.from", "songjiang"), Set("legs.1.to", "kunming")),
+        fields={"legs.1": "['songjiang', 'kunming']"},
     ),
     DataCase(
         name="route_without_leg",

@@ -101,7 +101,7 @@ def test_every_run_conserves_and_orders(
         assert res.kpis["disruption.breakdowns"] > 0
         assert res.kpis["disruption.line_closure_delay_teu_h"] > 0
         assert res.kpis["disruption.border_closure_delay_teu_h"] > 0
-        assert res.kpis["disruption.stranded_teu_end"] == res.kpis["freight.teu_in_system_end"]
+        assert "disruption.stranded_teu_end" not in res.kpis  # a copy of teu_in_system_end
     if "congested" in label:
         assert res.kpis["hub.gate_queue_max"] > 0  # trucks did wait for yard space
 

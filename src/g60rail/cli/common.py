@@ -1,5 +1,6 @@
-"""What every ``g60rail`` subcommand shares: the user-error type, argument types, the
-output folder check and the KPI table printed on the terminal."""
+"""What every ``g60rail`` subcommand shares: the user-error and interruption types,
+argument types, the checks of a scenario against a run's dates, the output folder check
+and the KPI table printed on the terminal."""
 
 from __future__ import annotations
 
@@ -9,12 +10,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from g60rail.errors import ScenarioError
 from g60rail.scenario.io import parse_override
+from g60rail.scenario.schema import Scenario
 
 __all__ = [
+    "EXIT_INTERRUPTED",
     "EXIT_USER_ERROR",
     "MAX_DAYS",
+    "MAX_SEED",
+    "Interrupted",
     "UserError",
+    "check_dates",
     "format_kpis",
     "int_at_least",
     "parse_sets",
@@ -24,11 +31,17 @@ __all__ = [
 ]
 
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 MAX_DAYS = 36_500  # a century: longer runs are a typo, not a study
+MAX_SEED = 2**32 - 1  # what every command, tune's Optuna samplers included, can take
 
 
 class UserError(Exception):
     """A problem with the command's input that the user can fix."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C: the command stops with this one-line message and exit status 130."""
 
 
 def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
@@ -68,7 +81,47 @@ def int_at_least(flag: str, low: int) -> Callable[[str], int]:
     return parse
 
 
-seed_arg = int_at_least("--seed", 0)
+def seed_arg(text: str) -> int:
+    """An argparse type: a seed, an integer in ``[0, MAX_SEED]``."""
+    v = int_at_least("--seed", 0)(text)
+    if v > MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"--seed must be an integer in [0, {MAX_SEED}] (32 bits), got {text!r}"
+        )
+    return v
+
+
+def check_dates(scenario: Scenario, days: float) -> None:
+    """Check a scenario against the dates of a run of ``days`` days.
+
+    Raises
+    ------
+    ScenarioError
+        The run would end after the last date a run's tables can hold, or a closure lies
+        wholly outside the run (it would change nothing: a wrong year, or a run too
+        short), naming the field, its window and the run's dates.
+    """
+    import datetime as dt
+    import warnings
+
+    from g60rail.experiment.checks import check_run
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # closures: an error here, below
+        check_run(scenario, days)
+    start = scenario.meta.start
+    end = start + dt.timedelta(days=float(days))
+    for i in scenario.disruptions.closures_outside(start, end):
+        c = scenario.disruptions.closures[i]
+        need = math.ceil((c.end - start).total_seconds() / 86_400.0)
+        hint = f"a run of at least --days {need}" if c.end > end else "a closure inside the run"
+        raise ScenarioError(
+            f"the closure lies outside the run ({start:%Y-%m-%d %H:%M} to "
+            f"{end:%Y-%m-%d %H:%M}) and would change nothing; give {hint}, or move or "
+            "remove the closure",
+            field=f"disruptions.closures.{i}",
+            value=f"{c.start.isoformat()} to {c.end.isoformat()}",
+        )
 
 
 def writable_dir(path: Path) -> Path:

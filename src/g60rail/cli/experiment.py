@@ -3,12 +3,21 @@
 ``g60rail sweep SCENARIO --grid hub.reach_stackers=2,3,4 --replications 5 --out DIR``
 runs every point of the grid with common random numbers and writes ``runs.csv``,
 ``summary.csv`` (and Parquet), the checkpoint ``runs.jsonl`` and one PNG per plotted KPI.
-Run it again with the same ``--out`` and only unfinished runs execute.
+Run it again with the same ``--out`` and only unfinished runs execute.  Values are TOML
+values and may be lists: ``--grid 'services.g60.departures=["Tue 15:25"],["daily 15:25"]'``
+(commas inside brackets, braces or quotes do not separate values).
 
 ``g60rail tune SCENARIO --space hub.reach_stackers=1:8 --cost hub.reach_stackers=450000
 --constraint "hub.dwell_h_p95<=72" --trials 30 --out DIR`` searches the cheapest
 capacities that meet the constraints and writes ``trials.csv``, ``best.json``,
-``best_scenario.json`` and ``tuning.png``; the study lives in ``DIR/study.db`` and resumes.
+``best_scenario.json`` and ``tuning.png``; the study lives in ``DIR/study.db`` and resumes
+(a trial an interruption cut short is evaluated again).  Costs are in US dollars.
+
+Every input is checked before the first run: flags, keys and values, KPI names (of
+``--plot-kpi``, ``--constraint`` and ``--objective``, against a short run of the
+scenario), the run's dates and the output folder, which holds one sweep or study: another
+one's folder is refused unless ``--overwrite``.  Ctrl-C stops with status 130, keeping
+every finished run.
 
 Executors: local processes by default (``--workers W``, default all cores), ``--serial``,
 ``--dask`` (a LocalCluster of ``--workers`` processes on 127.0.0.1) or
@@ -27,12 +36,16 @@ from pathlib import Path
 from typing import Any
 
 from g60rail.cli.common import (
+    MAX_SEED,
+    Interrupted,
     UserError,
+    check_dates,
     int_at_least,
     positive_days,
     seed_arg,
     writable_dir,
 )
+from g60rail.errors import ScenarioError
 from g60rail.scenario.io import parse_override
 
 __all__ = ["register"]
@@ -67,14 +80,53 @@ def _value(key: str, raw: str) -> Any:
     return parse_override(f"{key}={raw}")[1]
 
 
+_CLOSE = {"[": "]", "{": "}"}
+
+
+def split_values(text: str, flag: str) -> list[str]:
+    """Split ``text`` at the commas outside brackets, braces and quotes:
+    ``'2,[1, 2],"a,b"'`` -> ``["2", "[1, 2]", '"a,b"']``."""
+    parts: list[str] = []
+    depth: list[str] = []
+    quote: str | None = None
+    start = 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote is not None:
+            if ch == "\\" and quote == '"':
+                i += 1  # an escaped character inside a basic string
+            elif ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in _CLOSE:
+            depth.append(_CLOSE[ch])
+        elif ch in "]}":
+            if not depth or depth.pop() != ch:
+                raise UserError(f"{flag} {text!r}: unbalanced {ch!r}")
+        elif ch == "," and not depth:
+            parts.append(text[start:i].strip())
+            start = i + 1
+        i += 1
+    if quote is not None or depth:
+        raise UserError(f"{flag} {text!r}: an unclosed {quote or depth[-1]!r}")
+    parts.append(text[start:].strip())
+    return parts
+
+
 def parse_grid(items: Sequence[str] | None) -> dict[str, list[Any]]:
-    """``["hub.reach_stackers=2,4"]`` -> ``{"hub.reach_stackers": [2, 4]}``."""
+    """``["hub.reach_stackers=2,4"]`` -> ``{"hub.reach_stackers": [2, 4]}``.
+
+    Values are TOML and may be lists or tables: the commas inside brackets, braces or
+    quotes belong to a value.
+    """
     grid: dict[str, list[Any]] = {}
     for item in items or ():
         key, raw = _split_key("--grid", item)
         if key in grid:
             raise UserError(f"--grid {item!r}: key {key!r} given twice")
-        parts = [p.strip() for p in raw.split(",")]
+        parts = split_values(raw, "--grid")
         if any(not p for p in parts):
             raise UserError(f"--grid {item!r}: empty value in the list")
         grid[key] = [_value(key, p) for p in parts]
@@ -82,9 +134,10 @@ def parse_grid(items: Sequence[str] | None) -> dict[str, list[Any]]:
 
 
 def parse_point(text: str) -> dict[str, Any]:
-    """``"hub.reach_stackers=2,hub.loading_tracks=3"`` -> a dict of overrides."""
+    """``"hub.reach_stackers=2,hub.loading_tracks=3"`` -> a dict of overrides (values may
+    be lists: ``'services.g60.departures=["daily 15:25"],hub.reach_stackers=3'``)."""
     point: dict[str, Any] = {}
-    for part in text.split(","):
+    for part in split_values(text, "--point"):
         key, raw = _split_key("--point", part)
         if key in point:
             raise UserError(f"--point {text!r}: key {key!r} given twice")
@@ -153,16 +206,38 @@ def _executor(args: argparse.Namespace) -> Any:
 
 @contextmanager
 def _resumable(out: Path) -> Iterator[None]:
-    """Turn Ctrl-C into a short note: finished work is kept in ``out``."""
+    """Turn Ctrl-C into a one-line note (status 130): finished work is kept in ``out``."""
     try:
         yield
     except KeyboardInterrupt:
-        print(
-            f"\ng60rail: interrupted; finished runs are kept in {out}/ - "
-            "run the same command again to resume",
-            file=sys.stderr,
-        )
-        raise SystemExit(130) from None
+        print(file=sys.stderr)  # below a progress bar's line
+        raise Interrupted(
+            f"interrupted; finished runs are kept in {out}/ - run the same command again to resume"
+        ) from None
+
+
+def _kpi_problems(scenario: Any, days: float, wanted: Sequence[tuple[str, str]]) -> None:
+    """Refuse KPI names the runs do not report, before the first run (``wanted``: flag
+    and name pairs)."""
+    if not wanted:
+        return
+    from g60rail.experiment.kpinames import KpiNames
+
+    names = KpiNames.of(scenario, days)
+    for flag, kpi in wanted:
+        problem = names.problem(kpi)
+        if problem is not None:
+            raise UserError(f"{flag} {kpi!r}: {problem}")
+
+
+def _flag_error(exc: ScenarioError) -> UserError | None:
+    """An experiment setting's error (constraint, objective, space) as the flag's error,
+    not the scenario file's."""
+    flags = {"constraint": "--constraint", "objective": "--objective", "space": "--space"}
+    if exc.field not in flags:
+        return None
+    value = f" {exc.value!r}" if exc.has_value else ""
+    return UserError(f"{flags[exc.field]}{value}: {exc.message}")
 
 
 def _write_png(fig: Any, path: Path) -> Path:
@@ -180,7 +255,8 @@ def _safe(name: str) -> str:
 # -- sweep ----------------------------------------------------------------------------
 def _cmd_sweep(args: argparse.Namespace) -> int:
     import g60rail as g6
-    from g60rail.experiment.replications import sweep
+    from g60rail.cli.outdir import claim, remove_holding
+    from g60rail.experiment.replications import expand_points, sweep
     from g60rail.plot.experiment import sweep_chart
 
     grid = parse_grid(args.grid)
@@ -189,8 +265,25 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         raise UserError("sweep needs at least one --grid KEY=V1,V2 or --point K=V,K=V")
     if args.warmup_days >= args.days:
         raise UserError(f"--warmup-days {args.warmup_days:g} must be below --days {args.days:g}")
-    out = writable_dir(Path(args.out))
     scenario = g6.load_scenario(args.scenario)
+    check_dates(scenario, args.days)
+    for p in expand_points(grid, points):
+        scenario.with_overrides(p)  # every key exists and every value is valid
+    kpis = args.plot_kpi or ["hub.dwell_h_mean"]
+    _kpi_problems(scenario, args.days, [("--plot-kpi", k) for k in kpis])
+    out = Path(args.out)
+    identity = {
+        "scenario_hash": scenario.hash,
+        "grid": grid,
+        "points": expand_points(grid, points),
+        "days": float(args.days),
+        "seed": int(args.seed),
+        "warmup_days": float(args.warmup_days),
+    }
+    held = claim(out, "sweep", overwrite=args.overwrite, settings=identity)
+    writable_dir(out)
+    if held is not None:
+        remove_holding(out, held)
     with _executor(args) as ex, _resumable(out):
         res = sweep(
             scenario,
@@ -204,12 +297,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             progress=False if args.quiet else None,
             warmup_days=args.warmup_days,
         )
-    kpis = args.plot_kpi or ["hub.dwell_h_mean"]
     varying = [p for p in res.params if res.runs[p].nunique() > 1] or res.params
     pngs = []
     for kpi in kpis:
-        if kpi not in res.runs.columns:
-            raise UserError(f"--plot-kpi {kpi!r}: no such KPI in the results")
+        if kpi not in res.runs.columns:  # known to the runs of the scenario, not observed
+            print(f"g60rail: note: no run observed {kpi}; no chart drawn", file=sys.stderr)
+            continue
         fig = sweep_chart(res.summary, kpi, varying[0])
         pngs.append(_write_png(fig, out / f"sweep_{_safe(kpi)}.png"))
     table = res.summary[res.summary["kpi"].isin(kpis)]
@@ -227,8 +320,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 # -- tune -----------------------------------------------------------------------------
 def _cmd_tune(args: argparse.Namespace) -> int:
     import g60rail as g6
+    from g60rail.cli.outdir import claim, remove_holding
     from g60rail.experiment.replications import write_table
-    from g60rail.experiment.tuning import parse_constraint, scenario_costs, tune
+    from g60rail.experiment.tuning import (
+        CURRENCY,
+        check_tune,
+        parse_constraint,
+        scenario_costs,
+        tune,
+    )
     from g60rail.plot.experiment import tuning_chart
     from g60rail.result import atomic_write
     from g60rail.scenario.io import save_scenario
@@ -236,15 +336,55 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     space = parse_space(args.space)
     if not space:
         raise UserError("tune needs at least one --space KEY=LOW:HIGH")
-    scenario = g6.load_scenario(args.scenario)
-    costs = {**scenario_costs(scenario), **parse_costs(args.cost)}
-    constraints = [parse_constraint(c) for c in args.constraint or ()]
     if args.warmup_days >= args.days:
         raise UserError(f"--warmup-days {args.warmup_days:g} must be below --days {args.days:g}")
+    constraints = []
+    for text in args.constraint or ():
+        try:
+            constraints.append(parse_constraint(text))
+        except ScenarioError as exc:
+            raise UserError(f"--constraint {text!r}: {exc.message}") from None
+    scenario = g6.load_scenario(args.scenario)
+    check_dates(scenario, args.days)
+    costs = {**scenario_costs(scenario), **parse_costs(args.cost)}
     for key in space:
         if args.objective == "cost" and key not in costs:
-            raise UserError(f"--space {key}: no cost per unit; add --cost {key}=VALUE")
-    out = writable_dir(Path(args.out))
+            raise UserError(f"--space {key}: no cost per unit; add --cost {key}=VALUE (USD)")
+    out = Path(args.out)
+    identity = {
+        "scenario_hash": scenario.hash,
+        "space": {k: list(v) for k, v in space.items()},
+        "objective": args.objective,
+        "constraints": [str(c) for c in constraints],
+        "costs": {k: costs[k] for k in sorted(space) if k in costs},
+        "replications": args.replications,
+        "days": float(args.days),
+        "seed": int(args.seed),
+        "warmup_days": float(args.warmup_days),
+        "study_name": args.study_name,
+    }
+    try:
+        # every input (space, costs, KPI names, seed) before anything is written
+        check_tune(
+            scenario,
+            space,
+            objective=args.objective,
+            constraints=constraints,
+            costs=costs,
+            days=args.days,
+            seed=args.seed,
+        )
+    except ScenarioError as exc:
+        err = _flag_error(exc)
+        if err is None:
+            raise
+        raise err from None
+    held = claim(out, "tune", overwrite=args.overwrite, settings=identity)
+    writable_dir(out)
+    if held is not None:
+        remove_holding(out, held)
+    with atomic_write(out / "tune.json") as fh:
+        json.dump({"scenario": scenario.meta.name, **identity}, fh, indent=2, default=str)
     with _executor(args) as ex, _resumable(out):
         res = tune(
             scenario,
@@ -271,6 +411,8 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         "constraints": [str(c) for c in constraints],
         "best_params": res.best_params,
         "objective": None if math.isnan(res.best_value) else res.best_value,
+        "objective_unit": CURRENCY if args.objective == "cost" else args.objective,
+        "currency": CURRENCY,
         "kpis": {c.kpi: res.best_kpis.get(c.kpi) for c in constraints},
     }
     with atomic_write(out / "best.json") as fh:
@@ -283,7 +425,11 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         return 1
     save_scenario(res.best_scenario, out / "best_scenario.json")
     files.append("best_scenario.json")
-    print(f"cheapest feasible: {res.best_params}  objective {res.best_value:,.0f}")
+    if args.objective == "cost":
+        value = f"life-cycle cost {res.best_value:,.0f} {CURRENCY}"
+    else:
+        value = f"objective {res.best_value:,.3f}"
+    print(f"cheapest feasible: {res.best_params}  {value}")
     for c in constraints:
         print(f"  {c}: {res.best_kpis.get(c.kpi, math.nan):,.3f}")
     print(f"\nwrote {out}/: {', '.join(files)}, study.db")
@@ -309,7 +455,9 @@ def _add_common(p: argparse.ArgumentParser, days: float, replications: int) -> N
         default=0.0,
         help="days dropped from transit, dwell, clearance and yard KPIs (0)",
     )
-    p.add_argument("--seed", type=seed_arg, default=0, help="root random seed (0)")
+    p.add_argument(
+        "--seed", type=seed_arg, default=0, help=f"root random seed, 0 to {MAX_SEED} (0)"
+    )
     p.add_argument(
         "--workers",
         type=int_at_least("--workers", 1),
@@ -321,6 +469,11 @@ def _add_common(p: argparse.ArgumentParser, days: float, replications: int) -> N
     ex.add_argument("--dask", action="store_true", help="a Dask LocalCluster on 127.0.0.1")
     ex.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler, e.g. tcp://host:8786")
     p.add_argument("--out", required=True, help="output folder (reused to resume)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace other results (a run, or other settings) in the output folder",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -370,8 +523,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--cost",
         action="append",
         metavar="KEY=VALUE",
-        help="cost per unit of a capacity (defaults for hub.reach_stackers, "
-        "hub.loading_tracks, hub.gate_lanes, hub.yard_teu)",
+        help="life-cycle cost per unit of a capacity, USD (default: the scenario's [costs], "
+        "then estimates for hub.reach_stackers, hub.loading_tracks, hub.gate_lanes, "
+        "hub.yard_teu)",
     )
     tu.add_argument(
         "--constraint",
@@ -382,7 +536,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     tu.add_argument(
         "--objective",
         default="cost",
-        help="cost (default), min:KPI or max:KPI",
+        help="cost (default: life-cycle cost of the capacities, USD), min:KPI or max:KPI",
     )
     tu.add_argument(
         "--trials", type=int_at_least("--trials", 1), default=30, help="total trials (30)"

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from g60rail.cli.common import UserError, parse_sets, positive_days, seed_arg
+from g60rail.cli.common import MAX_SEED, UserError, check_dates, parse_sets, positive_days, seed_arg
 from g60rail.scenario.schema import Scenario
 
 __all__ = ["KeyInfo", "format_keys", "overridable_keys", "register", "show_toml"]
@@ -52,10 +52,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         import g60rail as g6
         from g60rail.experiment.calibration import calibration_table, format_calibration
 
+        check_dates(sc, args.days)
         print(
-            f"\ncalibration: {args.days:g} days, seed {args.seed} "
-            "(targets from shared/corridor-facts.md)"
+            f"\ncalibration: {args.days:g} days, seed {args.seed} (targets: published "
+            "figures on the corridor; each target's source is in "
+            "g60rail.experiment.calibration.TARGETS)"
         )
+        sys.stdout.flush()
         result = g6.simulate(sc, days=args.days, seed=args.seed)
         print(format_calibration(calibration_table(result)))
     return 0
@@ -336,10 +339,23 @@ def _cmd_keys(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``scenarios``, ``validate``, ``show`` and ``keys`` to the ``g60rail`` parser."""
-    sc = sub.add_parser("scenarios", help="list packaged scenarios")
+    sc = sub.add_parser(
+        "scenarios",
+        help="list packaged scenarios",
+        description="List the scenarios packaged with g60rail, each with the question it "
+        "answers; run one with g60rail run NAME, print it with g60rail show NAME.",
+    )
     sc.set_defaults(func=_cmd_scenarios)
 
-    val = sub.add_parser("validate", help="check a scenario file and say what is wrong")
+    val = sub.add_parser(
+        "validate",
+        help="check a scenario file and say what is wrong",
+        description="Check a scenario file (or a packaged name): its TOML, every field's "
+        "type and range, the references between sections, its size and dates.  Exit 0 "
+        "when valid, 2 with one message naming the file, the field and the value when not.  "
+        "With --calibration, also simulate it and compare with the published figures the "
+        "baseline is calibrated to.",
+    )
     val.add_argument("file", help="path to a .toml scenario file (or a packaged name)")
     val.add_argument(
         "--calibration",
@@ -349,11 +365,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     val.add_argument(
         "--days", type=positive_days, default=365.0, help="simulated days for --calibration (365)"
     )
-    val.add_argument("--seed", type=seed_arg, default=0, help="random seed for --calibration (0)")
+    val.add_argument(
+        "--seed",
+        type=seed_arg,
+        default=0,
+        help=f"random seed for --calibration, 0 to {MAX_SEED} (0)",
+    )
     val.set_defaults(func=_cmd_validate)
 
     show = sub.add_parser(
-        "show", help="print a scenario resolved from its bases (and overrides) as TOML"
+        "show",
+        help="print a scenario resolved from its bases (and overrides) as TOML",
+        description="Print a scenario resolved from its bases, with every default filled "
+        "in and the --set overrides applied, as one TOML file that loads to the same "
+        "scenario (g60rail show peak_season > peak.toml).",
     )
     show.add_argument("scenario", help="packaged scenario name or path to a .toml file")
     show.add_argument(
@@ -364,7 +389,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     show.set_defaults(func=_cmd_show)
 
-    keys = sub.add_parser("keys", help="list the dotted keys --set can override")
+    keys = sub.add_parser(
+        "keys",
+        help="list the dotted keys --set can override",
+        description="List the dotted keys that --set (and Scenario.with_overrides) can "
+        "override, with their type, unit and value in a scenario.",
+    )
     keys.add_argument("prefix", nargs="?", default="", help="only keys starting with this")
     keys.add_argument(
         "--scenario",

@@ -11,7 +11,11 @@ as runs finish (in completion order).  They are interchangeable:
 * :class:`Serial` — one run after another in this process;
 * :class:`Processes` — a pool of local processes (``spawn`` start method; default one per
   core).  When a worker process dies, the pool is rebuilt and unfinished runs are
-  submitted again (``retries`` times);
+  submitted again (``retries`` times).  A worker ends on its own when its parent process
+  dies, whatever killed it (``kill -9`` included): it checks every half second.  The
+  workers do not import the calling script (``__main__``) unless the task function lives
+  there, so a sweep runs the same from a script without an ``if __name__ ==
+  "__main__":`` guard, from ``python - <<EOF`` or from a notebook;
 * :class:`DaskExecutor` — a ``dask.distributed`` cluster: an existing ``Client``, a
   scheduler address (``"tcp://host:8786"``) or a ``LocalCluster`` of ``workers``
   single-threaded processes bound to 127.0.0.1.  Failed tasks are retried by Dask
@@ -27,9 +31,13 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -150,11 +158,49 @@ class Serial:
             yield task, fn(*task.args)
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C is handled by the parent, which stops submitting and shuts the pool down
+PARENT_CHECK_S = 0.5
+"""How often a worker process checks that its parent is still alive, seconds."""
+
+
+def _watch_parent(parent: int) -> None:
+    # re-parented (the parent died, by whatever signal): nobody waits for the results
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _init_worker(parent: int) -> None:
+    """Initializer of every worker process: Ctrl-C is the parent's to handle (it stops
+    submitting and shuts the pool down), and the worker ends when the parent dies."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+@contextmanager
+def _main_unseen(needed: bool) -> Iterator[None]:
+    """Hide the main script from worker processes being started (unless ``needed``).
+
+    A ``spawn``-ed worker runs the parent's ``__main__`` file again before its first task,
+    found by its ``__file__`` (or ``__spec__`` under ``python -m``): a script without an
+    ``if __name__ == "__main__":`` guard would start its sweep again in every worker, and a
+    script read from standard input cannot be found at all.  The task function of a run
+    lives in this package, so the workers do not need the script.
+    """
+    main = sys.modules.get("__main__")
+    if needed or main is None:
+        yield
+        return
+    names: tuple[str, ...] = ("__file__", "__spec__")
+    hidden: dict[str, Any] = {a: main.__dict__.pop(a) for a in names if a in main.__dict__}
+    if "__spec__" in hidden:
+        main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.update(hidden)
 
 
 def _warm() -> int:
@@ -186,14 +232,23 @@ class Processes:
     def _new_pool(self) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=ctx, initializer=_ignore_sigint
+            max_workers=self.workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
+
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        # the pool starts its processes as tasks are submitted
+        assert self._pool is not None
+        with _main_unseen(getattr(fn, "__module__", None) == "__main__"):
+            return self._pool.submit(fn, *args)
 
     def start(self) -> None:
         """Start the worker processes and import the model in each (optional)."""
         if self._pool is None:
             self._pool = self._new_pool()
-        for f in [self._pool.submit(_warm) for _ in range(self.workers)]:
+        for f in [self._submit(_warm) for _ in range(self.workers)]:
             f.result()
 
     def __enter__(self) -> Processes:
@@ -220,7 +275,7 @@ class Processes:
             while todo or pending:
                 for t in todo:
                     attempts[t.key] += 1
-                    pending[self._pool.submit(fn, *t.args)] = t
+                    pending[self._submit(fn, *t.args)] = t
                 todo = []
                 done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
                 broken = False

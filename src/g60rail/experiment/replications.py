@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from g60rail.errors import ScenarioError
+from g60rail.experiment.checks import check_days, check_run, progress_bar, tqdm_class
 from g60rail.experiment.executors import Task, resolve_executor
 from g60rail.experiment.stats import Interval, paired_difference, summarize
 from g60rail.result import atomic_write
@@ -40,11 +40,14 @@ __all__ = [
     "ReplicationResult",
     "SweepResult",
     "check_days",
+    "check_run",
     "expand_points",
     "progress_bar",
     "replicate",
     "replication_seeds",
     "sweep",
+    "table_value",
+    "tqdm_class",
     "write_table",
 ]
 
@@ -65,25 +68,6 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
         raise ValueError(f"replications must be >= 1, got {replications!r}")
     children = np.random.SeedSequence(int(seed)).spawn(int(replications))
     return [int(c.generate_state(1)[0]) for c in children]
-
-
-def check_days(days: float, warmup_days: float) -> None:
-    """Raise ``ValueError`` unless ``days > 0`` and ``0 <= warmup_days < days``."""
-    if not (isinstance(days, (int, float)) and math.isfinite(days) and days > 0):
-        raise ValueError(f"days must be a positive number, got {days!r}")
-    if not (math.isfinite(warmup_days) and 0 <= warmup_days < days):
-        raise ValueError(f"warmup_days must be in [0, days), got {warmup_days!r}")
-
-
-def progress_bar(
-    total: int, initial: int, desc: str, progress: bool | None, unit: str = "run"
-) -> Any:
-    """A tqdm bar; ``progress=None`` shows it on a terminal or in a notebook only."""
-    from tqdm.auto import tqdm
-
-    # None: shown on a terminal or in a notebook, hidden when output is redirected
-    disable = None if progress is None else not progress
-    return tqdm(total=total, initial=initial, desc=desc, unit=unit, disable=disable)
 
 
 def _execute(
@@ -196,6 +180,7 @@ def replicate(
     ReplicationResult
     """
     check_days(days, warmup_days)
+    check_run(scenario, days)
     seeds = replication_seeds(seed, replications)
     base = scenario.to_dict()
     tasks = [
@@ -256,6 +241,14 @@ def expand_points(
             seen.add(sig)
             unique.append(p)
     return unique
+
+
+def table_value(value: Any) -> Any:
+    """A parameter's value as a cell of the runs and summary tables: scalars as they are,
+    lists and tables (``services.g60.departures``) as compact JSON text."""
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+    return value
 
 
 def _run_key(scenario_hash: str, days: float, seed: int, warmup_days: float) -> str:
@@ -408,6 +401,7 @@ def sweep(
         run starts).
     """
     check_days(days, warmup_days)
+    check_run(scenario, days)
     pts = expand_points(grid, points)
     seeds = replication_seeds(seed, replications)
     base = scenario.to_dict()
@@ -470,7 +464,7 @@ def sweep(
     defaults = {k: _lookup(base, k) for k in params}
     rows = []
     for i, r, s, key in cells:
-        values = {k: pts[i].get(k, defaults[k]) for k in params}
+        values = {k: table_value(pts[i].get(k, defaults[k])) for k in params}
         rows.append({"point": i, "replication": r, "seed": s, **values, **done[key]})
     runs = pd.DataFrame(rows, columns=[*_META, *params, *kpi_names])
     summary = _summary_by_point(runs, params, kpi_names, confidence)
@@ -488,6 +482,6 @@ def _summary_by_point(
         s = summarize(g, kpis, confidence).reset_index()
         s.insert(0, "point", point)
         for j, k in enumerate(params):
-            s.insert(1 + j, k, g[k].iloc[0])
+            s.insert(1 + j, k, [g[k].iloc[0]] * len(s))
         parts.append(s)
     return pd.concat(parts, ignore_index=True)

@@ -5,8 +5,14 @@ replications with common random numbers
 (:func:`g60rail.experiment.replications.replication_seeds`) on any executor, and scores
 the configuration: by default its cost (units times the unit costs of the scenario's
 ``[costs]`` section, or :data:`DEFAULT_COSTS`), subject to constraints on mean KPIs such
-as ``hub.dwell_h_p95 <= 72``.  The study lives in
-``study.db`` (SQLite) in the output folder, so a tuning run resumes where it stopped.
+as ``hub.dwell_h_p95 <= 72``.  Costs are in :data:`CURRENCY` (US dollars).  The study
+lives in ``study.db`` (SQLite) in the output folder, so a tuning run resumes where it
+stopped: a trial that an interruption cut short (Ctrl-C, or a process killed while a
+trial ran) is evaluated again, not counted as done.
+
+Every input (space, costs, constraints, objective, seed) is checked before the first
+trial runs; the KPI names of constraints and objective against the names a short run of
+the scenario reports (:class:`~g60rail.experiment.kpinames.KpiNames`).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +32,7 @@ import pandas as pd
 
 from g60rail.errors import ScenarioError
 from g60rail.experiment.executors import Executor, Task, resolve_executor
+from g60rail.experiment.kpinames import KpiNames
 from g60rail.experiment.replications import (
     KPIs,
     check_days,
@@ -35,14 +43,23 @@ from g60rail.kpi import Constraint, parse_constraint
 from g60rail.scenario.schema import Scenario
 
 __all__ = [
+    "CURRENCY",
     "DEFAULT_COSTS",
+    "MAX_SEED",
     "Constraint",
     "TuneResult",
+    "check_tune",
     "parse_constraint",
     "scenario_costs",
     "tune",
 ]
 
+
+CURRENCY = "USD"
+"""The currency of every cost: unit costs, the ``[costs]`` section, the cost objective."""
+
+MAX_SEED = 2**32 - 1
+"""The largest seed :func:`tune` takes (Optuna's samplers take 32-bit seeds)."""
 
 DEFAULT_COSTS: dict[str, float] = {
     "hub.reach_stackers": 450_000.0,
@@ -71,7 +88,7 @@ class TuneResult:
     best_scenario
         The base scenario with ``best_params`` applied (or None).
     best_value
-        Its objective (capital cost by default).
+        Its objective (life-cycle cost in :data:`CURRENCY` by default).
     best_kpis
         Its KPI means over the replications.
     trials
@@ -88,6 +105,7 @@ class TuneResult:
     constraints: list[Constraint]
     study_name: str
     storage: str | None
+    currency: str = CURRENCY
 
 
 def _space_spec(scenario: Scenario, space: Mapping[str, Any]) -> dict[str, tuple[str, Any]]:
@@ -189,8 +207,8 @@ def tune(
     executor, progress
         As for :func:`replicate`.
     costs
-        Cost per unit of each capacity; default: the scenario's ``[costs]`` section
-        (:func:`scenario_costs`).
+        Cost per unit of each capacity (:data:`CURRENCY`); default: the scenario's
+        ``[costs]`` section (:func:`scenario_costs`).
     out
         Folder for the study database.
 
@@ -204,19 +222,23 @@ def tune(
         raise ImportError("tune() needs Optuna: pip install 'g60rail[tune]'") from exc
 
     check_days(days, warmup_days)
-    spec = _space_spec(scenario, space)
     cons = [parse_constraint(c) for c in constraints]
     unit_costs = dict(costs if costs is not None else scenario_costs(scenario))
-    if objective == "cost":
-        missing = [k for k in spec if k not in unit_costs]
-        if missing:
-            raise ScenarioError(
-                "no cost per unit for this capacity (give costs={key: cost})", field=missing[0]
-            )
+    spec = check_tune(
+        scenario,
+        space,
+        objective=objective,
+        constraints=cons,
+        costs=unit_costs,
+        days=days,
+        seed=seed,
+    )
     objective_fn = _objective(objective, unit_costs)
     seeds = replication_seeds(seed, replications)
     base = scenario.to_dict()
-    if storage is None and out is not None:
+    own_storage = storage is None and out is not None
+    if own_storage:
+        assert out is not None
         Path(out).mkdir(parents=True, exist_ok=True)
         storage = f"sqlite:///{Path(out).resolve() / 'study.db'}"
     name = study_name or _study_name(
@@ -257,6 +279,8 @@ def tune(
             direction="minimize",
             load_if_exists=True,
         )
+        on_grid = isinstance(sampler, optuna.samplers.GridSampler)
+        _retry_unfinished(study, stale_running=own_storage, grid=on_grid)
         complete = optuna.trial.TrialState.COMPLETE
         finished = study.get_trials(deepcopy=False, states=(complete,))
         n_done = len(finished)
@@ -277,6 +301,120 @@ def tune(
     finally:
         optuna.logging.set_verbosity(level)
     return _tune_result(study, scenario, spec, cons, unit_costs, name, storage)
+
+
+def check_tune(
+    scenario: Scenario,
+    space: Mapping[str, Any],
+    *,
+    objective: str | Callable[[dict[str, Any], KPIs], float] = "cost",
+    constraints: Sequence[str | Constraint] = (),
+    costs: Mapping[str, float] | None = None,
+    days: float = 90,
+    seed: int = 0,
+) -> dict[str, tuple[str, Any]]:
+    """Check the inputs of :func:`tune` without running a trial; the parsed space.
+
+    The seed (an integer in ``[0, MAX_SEED]``), every key and end of the space (they must
+    exist and be valid in the scenario), the unit costs of the cost objective, the
+    objective's form, and the KPI names of the constraints and the objective (against the
+    names a short run of the scenario reports).
+
+    Raises
+    ------
+    ValueError
+        The seed is not an integer in ``[0, MAX_SEED]``.
+    ScenarioError
+        Naming the field (a ``space`` key, ``constraint``, ``objective``) and the value.
+    """
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, numbers.Integral)
+        or not 0 <= seed <= MAX_SEED
+    ):
+        raise ValueError(
+            f"seed must be an integer in [0, {MAX_SEED}] (Optuna's samplers take 32-bit "
+            f"seeds), got {seed!r}"
+        )
+    spec = _space_spec(scenario, space)
+    cons = [parse_constraint(c) for c in constraints]
+    unit_costs = dict(costs if costs is not None else scenario_costs(scenario))
+    if objective == "cost":
+        missing = [k for k in spec if k not in unit_costs]
+        if missing:
+            raise ScenarioError(
+                "no cost per unit for this capacity (give costs={key: cost})", field=missing[0]
+            )
+    _objective(objective, unit_costs)
+    _check_kpis(scenario, days, cons, objective)
+    return spec
+
+
+def _check_kpis(
+    scenario: Scenario,
+    days: float,
+    constraints: Sequence[Constraint],
+    objective: str | Callable[[dict[str, Any], KPIs], float],
+) -> None:
+    """Refuse constraints and an objective on KPIs the runs do not report (before any
+    trial; a short run of the scenario lists its KPI names)."""
+    wanted = [("constraint", c.kpi, str(c)) for c in constraints]
+    m = re.fullmatch(r"(min|max):(\S+)", objective) if isinstance(objective, str) else None
+    if m is not None:
+        wanted.append(("objective", m.group(2), str(objective)))
+    if not wanted:
+        return
+    names = KpiNames.of(scenario, days)
+    for field, kpi, text in wanted:
+        problem = names.problem(kpi)
+        if problem is not None:
+            raise ScenarioError(problem, field=field, value=text)
+
+
+def _retry_unfinished(study: Any, *, stale_running: bool, grid: bool) -> None:
+    """Queue again every configuration whose trial did not finish and that no completed
+    trial has evaluated.
+
+    Optuna marks a trial that Ctrl-C interrupts as failed, and the grid sampler counts a
+    failed trial's point as visited: without this, that point would never be evaluated.
+    With ``stale_running`` (a study of our own, used by one process at a time), trials
+    still marked running were left so by a process that died and are failed first.  Under
+    grid search (``grid``) only trials of the grid are queued again (with their grid
+    point); the grid sampler reaches every other point by itself.
+    """
+    import optuna
+
+    state = optuna.trial.TrialState
+    if stale_running:
+        for t in study.get_trials(deepcopy=False, states=(state.RUNNING,)):
+            study.tell(t.number, state=state.FAIL)
+    trials = study.get_trials(deepcopy=False)
+    covered = {
+        json.dumps(t.params, sort_keys=True)
+        for t in trials
+        if t.state in (state.COMPLETE, state.WAITING, state.RUNNING)
+    }
+    for t in trials:
+        sig = json.dumps(t.params, sort_keys=True)
+        on_grid = "grid_id" in t.system_attrs
+        if t.state != state.FAIL or sig in covered or (grid and not on_grid):
+            continue
+        if not (grid or t.params):
+            continue  # interrupted before it chose its point: nothing to evaluate again
+        covered.add(sig)
+        if not grid:
+            study.enqueue_trial(t.params, user_attrs={"retry_of": t.number})
+            continue
+        # the grid sampler picks a trial's point by its grid id: keep it
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=state.WAITING,
+                params=t.params,
+                distributions=t.distributions,
+                system_attrs=dict(t.system_attrs),
+                user_attrs={"retry_of": t.number},
+            )
+        )
 
 
 def _objective(

@@ -14,7 +14,17 @@ from g60rail.random import Streams
 from g60rail.result import Result
 from g60rail.scenario.schema import Scenario
 
-__all__ = ["package_version", "simulate"]
+__all__ = ["DEFAULT_WARMUP_DAYS", "default_warmup_days", "package_version", "simulate"]
+
+
+DEFAULT_WARMUP_DAYS = 7.0
+"""Warm-up of a run of at least :data:`WARMUP_MIN_RUN_DAYS` days, unless told otherwise."""
+WARMUP_MIN_RUN_DAYS = 28.0
+
+
+def default_warmup_days(days: float) -> float:
+    """The warm-up a run of ``days`` days gets by default."""
+    return DEFAULT_WARMUP_DAYS if days >= WARMUP_MIN_RUN_DAYS else 0.0
 
 
 def package_version() -> str:
@@ -30,7 +40,7 @@ def simulate(
     days: float = 90,
     seed: int = 0,
     *,
-    warmup_days: float = 0.0,
+    warmup_days: float | None = None,
     record_containers: bool = True,
     record_passengers: bool = False,
 ) -> Result:
@@ -46,7 +56,10 @@ def simulate(
         Non-negative integer; the same scenario and seed give identical results.
     warmup_days
         Days at the start left out of the time statistics (transit, door-to-door, road
-        trips, yard dwell and occupancy, border clearance); in ``[0, days)``.
+        trips, yard dwell and occupancy, border clearance, TEU handled a year); in
+        ``[0, days)``.  By default (``None``) a run of four weeks or more leaves out its
+        first week (:data:`DEFAULT_WARMUP_DAYS`), a shorter one nothing: the corridor
+        starts empty, and a week fills its yards, lines and train-set cycles.
     record_containers
         Keep the per-container table (memory grows with the number of containers).
     record_passengers
@@ -60,6 +73,8 @@ def simulate(
     """
     if not days > 0:
         raise ValueError(f"days must be positive, got {days!r}")
+    if warmup_days is None:
+        warmup_days = default_warmup_days(days)
     if not (math.isfinite(warmup_days) and 0 <= warmup_days < days):
         raise ValueError(f"warmup_days must be in [0, days), got {warmup_days!r}")
     horizon_h = 24.0 * float(days)
@@ -93,6 +108,9 @@ def simulate(
         "scenario": scenario.meta.name,
         "scenario_hash": scenario.hash,
         "base_chain": list(scenario.base_chain),
+        # the resolved scenario (bases merged, overrides applied): the run is reproducible
+        # from its folder alone (g60rail run --from-manifest)
+        "scenario_data": scenario.to_dict(),
         "seed": int(seed),
         "days": float(days),
         "warmup_days": float(warmup_days),

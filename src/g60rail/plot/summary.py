@@ -8,6 +8,7 @@ the HSR station's hourly flow and security waits when the run simulated the stat
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,14 @@ from g60rail.plot.trains import train_graph
 from g60rail.result import atomic_write
 from g60rail.scenario.schema import Scenario
 
-__all__ = ["HEADLINE_KPIS", "kpi_table", "scenario_of", "summary_figure", "write_run_figures"]
+__all__ = [
+    "HEADLINE_KPIS",
+    "kpi_table",
+    "render_run_figures",
+    "scenario_of",
+    "summary_figure",
+    "write_run_figures",
+]
 
 HEADLINE_KPIS: tuple[tuple[str, str, str], ...] = (
     ("freight.teu_created", "TEU booked", "TEU"),
@@ -208,11 +216,58 @@ def _station_plots(result: Any) -> dict[str, Any]:
         from g60rail.plot import station
     except ImportError:  # pragma: no cover - the station plots ship with the station model
         return {}
-    return {
+    plots = {
         "hourly": station.pax_by_hour,
         "wait_heatmap": station.wait_heatmap,
         "hall": station.hall_occupancy,
     }
+    if "pax_los" in result.tables:
+        plots["los"] = station.los_heatmap
+    return plots
+
+
+def render_run_figures(
+    result: Any, dpi: int = 110, scenario: Scenario | None = None
+) -> dict[str, bytes]:
+    """A run's standard figures as PNG bytes by file name (see :func:`write_run_figures`).
+
+    Parameters
+    ----------
+    result
+        The run's :class:`~g60rail.result.Result`.
+    dpi
+        Resolution of the PNG images.
+    scenario
+        The scenario that was run (optional).
+    """
+    scenario = scenario if scenario is not None else scenario_of(result)
+    hub = scenario.hub.place if scenario is not None else "songjiang"
+    makers: dict[str, Any] = {
+        "summary.png": lambda: summary_figure(result, scenario),
+        "teu_per_day.png": lambda: teu_per_day(result),
+        "cumulative_teu.png": lambda: cumulative_teu(result),
+        "yard_gate.png": lambda: yard_and_gate(result, hub),
+        "utilization.png": lambda: utilization(result, hub_place=hub),
+        "transit.png": lambda: transit_ecdf(result),
+        "dwell.png": lambda: dwell_ecdf(result),
+    }
+    if scenario is not None:
+        sc = scenario
+        makers["train_graph.png"] = lambda: train_graph(result, sc)
+        makers["corridor_map.png"] = lambda: corridor_map(sc)
+    station = _station_plots(result)
+    if station:
+        makers["station_hourly.png"] = lambda: station["hourly"](result)
+        makers["station_wait_heatmap.png"] = lambda: station["wait_heatmap"](result)
+        makers["station_hall.png"] = lambda: station["hall"](result)
+        if "los" in station:
+            makers["station_los.png"] = lambda: station["los"](result)
+    images = {}
+    for name, make in makers.items():  # one figure at a time: each is dropped once drawn
+        buf = io.BytesIO()
+        make().savefig(buf, dpi=dpi, format="png")
+        images[name] = buf.getvalue()
+    return images
 
 
 def write_run_figures(
@@ -224,8 +279,10 @@ def write_run_figures(
     ``cumulative_teu.png``, ``yard_gate.png``, ``utilization.png``, ``transit.png``,
     ``dwell.png``.  With a known scenario (given, or packaged with a matching hash) also
     ``train_graph.png`` and ``corridor_map.png``; with station tables (``pax_hourly``) also
-    ``station_hourly.png``, ``station_wait_heatmap.png`` and ``station_hall.png``.  Runs
-    without station tables get the freight figures only.
+    ``station_hourly.png``, ``station_wait_heatmap.png`` and ``station_hall.png`` (and
+    ``station_los.png``, the level of service by queue area, with ``pax_los``).  Runs
+    without station tables get the freight figures only.  Each file is written
+    atomically.
 
     Parameters
     ----------
@@ -238,29 +295,10 @@ def write_run_figures(
     scenario
         The scenario that was run (optional).
     """
-    scenario = scenario if scenario is not None else scenario_of(result)
-    hub = scenario.hub.place if scenario is not None else "songjiang"
-    figures: dict[str, Figure] = {
-        "summary.png": summary_figure(result, scenario),
-        "teu_per_day.png": teu_per_day(result),
-        "cumulative_teu.png": cumulative_teu(result),
-        "yard_gate.png": yard_and_gate(result, hub),
-        "utilization.png": utilization(result, hub_place=hub),
-        "transit.png": transit_ecdf(result),
-        "dwell.png": dwell_ecdf(result),
-    }
-    if scenario is not None:
-        figures["train_graph.png"] = train_graph(result, scenario)
-        figures["corridor_map.png"] = corridor_map(scenario)
-    station = _station_plots(result)
-    if station:
-        figures["station_hourly.png"] = station["hourly"](result)
-        figures["station_wait_heatmap.png"] = station["wait_heatmap"](result)
-        figures["station_hall.png"] = station["hall"](result)
     paths = []
-    for name, fig in figures.items():
+    for name, data in render_run_figures(result, dpi, scenario).items():
         path = Path(out) / name
         with atomic_write(path, "wb") as fh:
-            fig.savefig(fh, dpi=dpi, format="png")
+            fh.write(data)
         paths.append(path)
     return paths

@@ -86,3 +86,8 @@ class DisruptionsSpec(FrozenModel):
 
     breakdowns: list[Breakdown] = Field(default_factory=list)
     closures: list[Closure] = Field(default_factory=list)
+
+    def closures_outside(self, start: dt.datetime, end: dt.datetime) -> list[int]:
+        """Indexes of the closures whose window misses ``[start, end)``: a run over those
+        dates never sees them."""
+        return [i for i, c in enumerate(self.closures) if c.end <= start or c.start >= end]

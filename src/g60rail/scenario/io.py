@@ -32,13 +32,24 @@ validated, hashed, run and saved is the resolved scenario, which records where i
 from in :attr:`Scenario.base_chain <g60rail.scenario.schema.Scenario.base_chain>`.
 Overrides (``load_scenario(source, overrides=...)``, ``g60rail run --set``) apply to the
 resolved scenario, with every default filled in.
+
+Limits
+------
+A scenario file is a regular file of at most :data:`MAX_FILE_BYTES` (5 MB; the packaged
+baseline is about 40 kB): a folder, a named pipe, a device such as ``/dev/zero`` or a
+larger file is refused before it is read.  A resolved scenario whose size would explode a
+run is refused with the limit named (:data:`LIMITS`): at most 200 services, 3,000 train
+departures a week (freight services and passenger paths together), 250,000 TEU booked a
+week over all services and 2,000,000 station seats a day.
 """
 
 from __future__ import annotations
 
 import copy
 import os
+import stat
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -46,13 +57,18 @@ from typing import Any
 
 from g60rail.errors import ScenarioError
 from g60rail.scenario.overrides import dict_key, override_data, parse_override, validated
-from g60rail.scenario.schema import Scenario
+from g60rail.scenario.schema import Scenario, parse_weekly_time
 
 __all__ = [
+    "LIMITS",
+    "MAX_FILE_BYTES",
     "apply_overrides",
+    "check_size",
+    "load_base",
     "load_scenario",
     "packaged_scenarios",
     "parse_override",
+    "read_file",
     "resolve_scenario_data",
     "save_scenario",
     "scenario_from_dict",
@@ -60,6 +76,21 @@ __all__ = [
 
 _DATA = "g60rail.scenario.data"
 _MAX_BASES = 32  # a longer chain of bases is a mistake, not a design
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+"""The largest scenario file read (5 MB)."""
+
+LIMITS: dict[str, int] = {
+    "services": 200,
+    "departures_per_week": 3_000,
+    "teu_per_week": 250_000,
+    "station_seats_per_day": 2_000_000,
+}
+"""Sizes above which a scenario is refused: its runs would take hours and gigabytes.
+
+``services``: freight services; ``departures_per_week``: weekly departures of every
+freight service and passenger path of the lines; ``teu_per_week``: the bookings of every
+service together; ``station_seats_per_day``: seats of the station's departures a day."""
 
 
 def packaged_scenarios() -> dict[str, str]:
@@ -118,17 +149,7 @@ def _read_origin(origin: _Origin) -> dict[str, Any]:
         text_bytes = entry.read_bytes()
     else:
         assert origin.path is not None  # an origin is packaged or a file
-        path = origin.path
-        try:
-            text_bytes = path.read_bytes()
-        except FileNotFoundError:
-            raise ScenarioError("file not found", file=str(path)) from None
-        except IsADirectoryError:
-            raise ScenarioError("is a directory, not a scenario file", file=str(path)) from None
-        except OSError as exc:
-            raise ScenarioError(f"cannot read file ({exc.strerror})", file=str(path)) from None
-        except ValueError as exc:  # e.g. a NUL byte in the path
-            raise ScenarioError(f"cannot read file ({exc})", file=repr(str(path))) from None
+        text_bytes = read_file(origin.path)
     label = origin.label
     try:
         # utf-8-sig: a byte-order mark (Windows editors) is not part of the TOML text
@@ -139,6 +160,66 @@ def _read_origin(origin: _Origin) -> dict[str, Any]:
             file=label,
         ) from None
     return _parse_toml(text, label)
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(mode: int) -> str | None:
+    """Why a file of ``mode`` is not a scenario file, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a scenario file"
+    kind = next((name for test, name in _KINDS if test(mode)), "a special file")
+    return f"not a regular file ({kind}); a scenario is a .toml file"
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"file too large ({size:,} bytes; a scenario file holds at most "
+        f"{MAX_FILE_BYTES:,} bytes, 5 MB)"
+    )
+
+
+def read_file(path: Path) -> bytes:
+    """The bytes of a scenario file: a regular file of at most :data:`MAX_FILE_BYTES`.
+
+    What the path names is checked before it is opened (opening a named pipe would wait
+    for a writer) and again on the open file; at most one byte more than the limit is read.
+    """
+    where = str(path)
+    try:
+        mode = os.stat(path).st_mode
+        why = _not_regular(mode)
+        if why is not None:
+            raise ScenarioError(why, file=where)
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            why = _not_regular(info.st_mode)
+            if why is not None:
+                raise ScenarioError(why, file=where)
+            if info.st_size > MAX_FILE_BYTES:
+                raise ScenarioError(_too_large(info.st_size), file=where)
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ScenarioError("file not found", file=where) from None
+    except IsADirectoryError:
+        raise ScenarioError("is a directory, not a scenario file", file=where) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read file ({exc.strerror})", file=where) from None
+    except ValueError as exc:  # e.g. a NUL byte in the path
+        raise ScenarioError(f"cannot read file ({exc})", file=repr(where)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(_too_large(len(data)), file=where)
+    return data
 
 
 # -- bases ---------------------------------------------------------------------------------
@@ -324,9 +405,54 @@ def _parse_toml(text: str, label: str | None) -> dict[str, Any]:
         ) from None
 
 
-def scenario_from_dict(data: dict[str, Any], *, file: str | None = None) -> Scenario:
-    """Validate plain data (as parsed from TOML) into a :class:`Scenario`."""
-    return validated(Scenario, data, file=file)
+def scenario_from_dict(
+    data: dict[str, Any], *, file: str | None = None, base_chain: Sequence[str] = ()
+) -> Scenario:
+    """Validate plain data (as parsed from TOML) into a :class:`Scenario`.
+
+    ``base_chain`` records where the data was resolved from (as a run's manifest lists
+    it); see :attr:`Scenario.base_chain`.
+
+    Raises
+    ------
+    ScenarioError
+        A field is invalid, or the scenario is larger than :data:`LIMITS` allow.
+    """
+    scenario = validated(Scenario, data, file=file)
+    check_size(scenario, file=file)
+    return _with_chain(scenario, tuple(base_chain)) if base_chain else scenario
+
+
+def check_size(scenario: Scenario, *, file: str | None = None) -> None:
+    """Refuse a scenario whose size would explode a run (see :data:`LIMITS`).
+
+    Raises
+    ------
+    ScenarioError
+        Naming the section, its size and the limit.
+    """
+    departures = sum(len(s.weekly_departures_h) for s in scenario.services.values())
+    for line in scenario.lines.values():
+        for path in line.passenger_paths:
+            departures += sum(len(parse_weekly_time(t)) for t in path.departures)
+    teu = sum(s.demand.teu_per_week for s in scenario.services.values() if s.demand is not None)
+    seats = 0.0
+    if scenario.station is not None:
+        seats = sum(x.departures_per_day * x.seats for x in scenario.station.services)
+    sizes = (
+        ("services", "services", len(scenario.services), "freight services"),
+        ("departures_per_week", "services", departures, "train departures a week"),
+        ("teu_per_week", "services", teu, "TEU booked a week over all services"),
+        ("station_seats_per_day", "station.services", seats, "station seats a day"),
+    )
+    for limit, field, size, what in sizes:
+        if size > LIMITS[limit]:
+            raise ScenarioError(
+                f"too large to simulate: {size:,.0f} {what}, at most {LIMITS[limit]:,} "
+                "(g60rail.scenario.io.LIMITS)",
+                field=field,
+                file=file,
+            )
 
 
 def load_scenario(
@@ -359,6 +485,22 @@ def load_scenario(
         data = override_data(scenario.model_dump(mode="json", by_alias=True), overrides, label)
         scenario = scenario_from_dict(data, file=label)
     return _with_chain(scenario, chain)
+
+
+def load_base(scenario: Scenario) -> Scenario | None:
+    """The scenario's first base (``base_chain[1]``), resolved, or None without one.
+
+    Raises
+    ------
+    ScenarioError
+        The base can no longer be read (a file moved or changed since).
+    """
+    chain = scenario.base_chain
+    if len(chain) < 2:
+        return None
+    label = chain[1]
+    packaged = " (packaged)"
+    return load_scenario(label[: -len(packaged)] if label.endswith(packaged) else label)
 
 
 def _with_chain(scenario: Scenario, chain: tuple[str, ...]) -> Scenario:
