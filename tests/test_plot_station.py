@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from g60rail.model.station import StationRun, simulate_station
 from g60rail.plot.station import (
     hall_occupancy,
+    los_heatmap,
     pax_by_hour,
     wait_heatmap,
 )
@@ -77,6 +78,34 @@ def test_wait_heatmap(run: StationRun) -> None:
     assert "[h]" in ax.get_xlabel()
 
 
+def test_los_heatmap_shows_the_worst_level_per_zone_and_hour(run: StationRun) -> None:
+    fig = los_heatmap(run)
+    ax, cbar = fig.axes
+    grid = ax.images[0].get_array()
+    los = run.tables["pax_los"]
+    zones = list(los["zone"].cat.categories)
+    assert grid.shape == (len(zones), 24)
+    assert [t.get_text() for t in ax.get_yticklabels()] == zones
+    assert [t.get_text() for t in cbar.get_yticklabels()] == list("ABCDEF")
+    worst = (
+        los.assign(h=los["time"].dt.hour).groupby(["zone", "h"], observed=True)["los_level"].max()
+    )
+    for (zone, hour), level in worst.items():
+        assert grid[zones.index(zone), hour] == level
+    assert "worst over the run" in ax.get_title()
+    one = los_heatmap(run.tables, day=datetime.date(2025, 3, 11))
+    assert "2025-03-11" in one.axes[0].get_title()
+    assert "[h]" in ax.get_xlabel()
+
+
+def test_los_heatmap_on_given_axes(run: StationRun) -> None:
+    fig, ax = plt.subplots()
+    assert los_heatmap(run, ax=ax) is fig
+    plt.close(fig)
+
+
 def test_rejects_other_inputs() -> None:
     with pytest.raises(ValueError, match="pax_hourly"):
         wait_heatmap({"containers": None})
+    with pytest.raises(ValueError, match="pax_los"):
+        los_heatmap({"pax_hourly": None})

@@ -99,3 +99,67 @@ def test_day_as_number_and_bad_arguments(setup: tuple[StationSpec, LanePlan]) ->
         plan_security_lanes(spec, day=DAY, target_p95_min=0.0)
     with pytest.raises(ValueError, match="cannot meet"):
         plan_security_lanes(spec, day=DAY, target_p95_min=0.01, max_lanes=2)
+
+
+# --- a level-of-service target ---------------------------------------------------------
+
+AREA_M2 = 12.0  # small queue floors, so that crowding binds before waiting does
+LOS = "C"  # at least 0.6 m² per person: at most 20 people on 12 m²
+
+
+def _los_by_hour(spec: StationSpec) -> pd.Series:
+    """Worst hourly Fruin level (1-6) per entrance of an independent simulate_station run."""
+    run = simulate_station(
+        spec, start=datetime.datetime.combine(DAY, datetime.time()), days=1, streams=Streams(SEED)
+    )
+    los = run.tables["pax_los"]
+    sec = los[los["kind"] == "security"]
+    return sec.groupby(sec["zone"].astype(str))["los_level"].max()
+
+
+@pytest.fixture(scope="module")
+def los_setup(setup: tuple[StationSpec, LanePlan]) -> tuple[StationSpec, LanePlan]:
+    spec, _ = setup
+    data = spec.model_dump(by_alias=True)
+    for e in data["entrances"]:
+        e["queue_area_m2"] = AREA_M2
+    small = StationSpec.model_validate(data)
+    return small, plan_security_lanes(small, day=DAY, target_los=LOS, seed=SEED)
+
+
+def test_level_of_service_plan_keeps_every_queue_at_the_level(
+    los_setup: tuple[StationSpec, LanePlan],
+) -> None:
+    spec, plan = los_setup
+    assert plan.target_los == LOS and "level of service C" in str(plan)
+    assert (plan.hourly["queue_max"] <= 20).all()
+    assert (plan.hourly["los_level"] <= 3).all()
+    assert (_los_by_hour(plan.apply(spec)) <= 3).all()
+    # with nothing but a wait target of 4 min the queues get more crowded than C here
+    assert (
+        _los_by_hour(
+            plan_security_lanes(spec, day=DAY, target_p95_min=TARGET, seed=SEED).apply(spec)
+        )
+        > 3
+    ).any()
+
+
+def test_level_of_service_plan_has_no_lane_to_spare(
+    los_setup: tuple[StationSpec, LanePlan],
+) -> None:
+    spec, plan = los_setup
+    lanes = plan.lanes_per_hour()
+    for name in lanes:
+        x = list(lanes[name])
+        peak = int(np.argmax(x))
+        x[peak] -= 1
+        worse = _los_by_hour(spec.with_security_lanes({**lanes, name: tuple(x)}))
+        assert worse.loc[f"security:{name}"] > 3, (name, peak)
+
+
+def test_level_of_service_target_is_checked() -> None:
+    spec = StationSpec.model_validate(small_station())
+    with pytest.raises(ValueError, match="target"):
+        plan_security_lanes(spec, day=DAY)
+    with pytest.raises(ValueError, match="level of service"):
+        plan_security_lanes(spec, day=DAY, target_los="G")

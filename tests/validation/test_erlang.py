@@ -14,9 +14,12 @@ officers (``predeclared_share`` 0, exponential ``declaration_h``), scan, technic
 handling and inspection take no time and the port never closes, so the officers are an
 M/M/c FIFO queue and a train's clearance minus its own declaration time is its wait.
 
-Station (model/station.py).  The security lanes of one entrance, staffed with c lanes in
+Station (model/station).  The security lanes of one entrance, staffed with c lanes in
 every hour, with Poisson arrivals and exponential screening, through the station's own
-:class:`~g60rail.model.station.records.SecurityBank`.
+:class:`~g60rail.model.station.records.SecurityBank`.  The exit gates have a fixed service
+time: one gate with Poisson arrivals is M/D/1, whose mean wait is Pollaczek-Khinchine's
+W_q = ρ / (2 μ (1 - ρ)) (Gross & Harris §5.1.1), through
+:class:`~g60rail.model.station.records.ExitBank`.
 
 Tolerance.  Estimates are batch means (30 batches after a warm-up of 10 % of the run).
 The queue forgets its start within roughly 1 / (c μ (1 - √ρ)²) hours, about
@@ -195,3 +198,32 @@ def test_station_security_matches_erlang_c(rho: float, size: int) -> None:
     mean, half = batch_interval(waits, warmup=n - size * N_BATCHES)
     assert abs(mean - w_exact) <= half, (mean, w_exact, half)
     assert half <= 0.2 * w_exact
+
+
+@pytest.mark.parametrize(("rho", "size"), [(0.5, 10_000), (0.9, 40_000)])
+def test_station_exit_gate_matches_pollaczek_khinchine(rho: float, size: int) -> None:
+    """M/D/1 exit gate: mean wait = ρ / (2 μ (1 - ρ)); the hourly queue integral equals
+    the summed waits (Little's law on the run's own records)."""
+    from g60rail.model.station.records import ExitBank
+    from g60rail.scenario.station_spec import ExitGates
+
+    per_min = 25.0
+    mu = 60.0 * per_min
+    lam = rho * mu
+    rng = Streams(12).rng("test.station.exit")
+    n = size * N_BATCHES + size * N_BATCHES // 10
+    reach = np.cumsum(rng.exponential(1.0 / lam, n))
+    n_slots = int(np.ceil(reach[-1])) + 2
+    bank = ExitBank(ExitGates(gates=1, passengers_per_min=per_min), n_slots)
+    acc = np.zeros((n_slots, 3))
+    half_n = n // 2  # in two batches: the carried state continues one queue
+    s1, _ = bank.stream(reach[:half_n], float(reach[half_n]), acc)
+    s2, _ = bank.stream(reach[half_n:], float(n_slots), acc)
+    bank.finish()
+    waits = np.concatenate((s1, s2)) - reach
+    w_exact = rho / (2.0 * mu * (1.0 - rho))
+    mean, half = batch_interval(waits, warmup=n - size * N_BATCHES)
+    assert abs(mean - w_exact) <= half, (mean, w_exact, half)
+    assert half <= 0.2 * w_exact
+    assert bank.q_sum.sum() == pytest.approx(waits.sum(), rel=1e-9)
+    assert acc[:, 0].sum() == n

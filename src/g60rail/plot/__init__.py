@@ -19,7 +19,7 @@ from g60rail.plot.freight import (
     utilization,
     yard_and_gate,
 )
-from g60rail.plot.station import hall_occupancy, pax_by_hour, wait_heatmap
+from g60rail.plot.station import hall_occupancy, los_heatmap, pax_by_hour, wait_heatmap
 from g60rail.plot.summary import summary_figure, write_run_figures
 from g60rail.plot.trains import train_graph
 
@@ -28,6 +28,7 @@ __all__ = [
     "cumulative_teu",
     "dwell_ecdf",
     "hall_occupancy",
+    "los_heatmap",
     "pax_by_hour",
     "summary_figure",
     "sweep_chart",

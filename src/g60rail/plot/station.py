@@ -2,8 +2,8 @@
 
 Each function takes the tables of a run (a ``dict`` of DataFrames, or any object with a
 ``.tables`` attribute such as :class:`~g60rail.model.station.StationRun` or a Result),
-reads ``pax_hourly`` and draws on the given Axes, or on a new figure, which it returns.
-Plots never run a simulation.
+reads ``pax_hourly`` (or ``pax_los``) and draws on the given Axes, or on a new figure,
+which it returns.  Plots never run a simulation.
 """
 
 from __future__ import annotations
@@ -17,14 +17,18 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-__all__ = ["hall_occupancy", "pax_by_hour", "wait_heatmap"]
+__all__ = ["hall_occupancy", "los_heatmap", "pax_by_hour", "wait_heatmap"]
+
+
+def _table(source: Any, name: str) -> pd.DataFrame:
+    tables = source.tables if hasattr(source, "tables") else source
+    if not isinstance(tables, Mapping) or name not in tables:
+        raise ValueError(f"expected run tables with a {name!r} table")
+    return tables[name]
 
 
 def _hourly(source: Any) -> pd.DataFrame:
-    tables = source.tables if hasattr(source, "tables") else source
-    if not isinstance(tables, Mapping) or "pax_hourly" not in tables:
-        raise ValueError("expected run tables with a 'pax_hourly' table")
-    return tables["pax_hourly"]
+    return _table(source, "pax_hourly")
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -60,7 +64,7 @@ def pax_by_hour(source: Any, ax: Axes | None = None) -> Figure:
     ax2.set_ylabel("95th-percentile security wait [min]")
     ax2.set_ylim(bottom=0)
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-    ax.legend(handles, [x.get_label() for x in handles], loc="upper left")
+    ax.legend(handles, [str(x.get_label()) for x in handles], loc="upper left")
     ax.set_title("Passengers and security wait by hour of day")
     return fig
 
@@ -80,7 +84,8 @@ def hall_occupancy(
     fig, ax = _axes(ax, (9, 4.5))
     dates = h["time"].dt.normalize()
     if day is None:
-        day = h.loc[h["hall_occupancy_max"].idxmax(), "time"].date() if len(h) else None
+        busiest = int(np.argmax(h["hall_occupancy_max"].to_numpy())) if len(h) else -1
+        day = h["time"].iloc[busiest].date() if len(h) else None
     sel = h[dates == pd.Timestamp(day)] if day is not None else h.iloc[:0]
     ax.step(sel["time"], sel["hall_occupancy"], where="post", label="mean in hour")
     ax.step(sel["time"], sel["hall_occupancy_max"], where="post", label="max in hour")
@@ -121,4 +126,48 @@ def wait_heatmap(source: Any, ax: Axes | None = None) -> Figure:
     ax.set_yticklabels([str(grid.index[i]) for i in ticks])
     fig.colorbar(image, ax=ax, label="95th-percentile security wait [min]")
     ax.set_title("Security wait p95 by day and hour")
+    return fig
+
+
+LOS_COLORS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59", "#d73027")
+"""Colours of the levels of service A (green) to F (red)."""
+
+
+def los_heatmap(source: Any, day: datetime.date | None = None, ax: Axes | None = None) -> Figure:
+    """Fruin level of service per queue area (rows) and hour of day (columns).
+
+    Reads ``pax_los``.  Without ``day`` each cell is the worst level of that zone and hour
+    of day over the run; with ``day`` the levels of that calendar day.  Colours go from A
+    (green, 1.2 m² a person or more) to F (red, below 0.2 m²).
+    """
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    los = _table(source, "pax_los")
+    fig, ax = _axes(ax, (10, 6))
+    sel = los if day is None else los[los["time"].dt.normalize() == pd.Timestamp(day)]
+    grid = (
+        sel.assign(hour=sel["time"].dt.hour, zone=sel["zone"].astype(str))
+        .pivot_table(index="zone", columns="hour", values="los_level", aggfunc="max")
+        .reindex(columns=range(24))
+    )
+    zones = [z for z in los["zone"].cat.categories if z in grid.index] if len(grid) else []
+    grid = grid.reindex(zones)
+    cmap = ListedColormap(list(LOS_COLORS))
+    norm = BoundaryNorm(np.arange(0.5, 7.5), cmap.N)
+    image = ax.imshow(
+        grid.to_numpy(dtype=float),
+        aspect="auto",
+        interpolation="nearest",
+        cmap=cmap,
+        norm=norm,
+        extent=(-0.5, 23.5, len(zones) - 0.5, -0.5),
+    )
+    ax.set_xlabel("hour of day [h]")
+    ax.set_xticks(range(0, 24, 2))
+    ax.set_yticks(range(len(zones)))
+    ax.set_yticklabels(zones)
+    bar = fig.colorbar(image, ax=ax, ticks=range(1, 7), label="level of service (Fruin, queuing)")
+    bar.ax.set_yticklabels(list("ABCDEF"))
+    what = "worst over the run" if day is None else day.isoformat()
+    ax.set_title(f"Level of service by queue area and hour ({what})")
     return fig

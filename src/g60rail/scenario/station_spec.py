@@ -1,10 +1,14 @@
 """Scenario section of the Songjiang HSR station: timetable, passengers, security, gates.
 
 The station model (:mod:`g60rail.model.station`) reads one :class:`StationSpec`.  A
-passenger belongs to one departure of the timetable, arrives at the station some minutes
-before it (the *arrival lead time*), enters through one of the entrances, queues at that
-entrance's security lanes, waits in the waiting hall and passes the ticket-gate group of
-its train between the gate's opening and closing minutes before departure.
+departing passenger belongs to one departure of the timetable, arrives at the station some
+minutes before it (the *arrival lead time*), enters through one of the entrances, queues at
+that entrance's security lanes, waits in the waiting hall and must be through the
+ticket-gate group of its train between the gate's opening and closing minutes before
+departure; whoever misses it is rebooked onto a later train to the same destination
+(:class:`Rebooking`) or stranded.  Arriving passengers alight from the same trains and
+leave through the exit gates (:class:`ExitGates`).  Every queue area has a floor area, from
+which the model reports Fruin's level of service.
 
 All times of day are wall-clock hours (``7.5`` is 07:30); durations carry their unit in
 the field name (``_min``, ``_s``, ``_h``); rates are per minute or per hour.
@@ -18,13 +22,15 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from g60rail.random import DistSpec, LogNormal
+from g60rail.random import DistSpec, LogNormal, Uniform
 from g60rail.scenario.base import FrozenModel
 
 __all__ = [
     "Entrance",
+    "ExitGates",
     "GateGroups",
     "PeakPeriod",
+    "Rebooking",
     "Security",
     "Service",
     "StationSpec",
@@ -69,7 +75,23 @@ class Service(FrozenModel):
         default=1.0,
         gt=0,
         le=2,
-        description="Upper bound of that share on busy days, standing tickets included [-].",
+        description="Upper bound of the shares of seats boarding or alighting here on busy "
+        "days, standing tickets included; also the seats a missed passenger can be rebooked "
+        "onto [-].",
+    )
+    alighting_load_factor: float | None = Field(
+        default=None,
+        ge=0,
+        le=2,
+        description="Mean share of the seats of passengers alighting here on an ordinary day "
+        "[-]; default: load_factor.  Used when the station has exit gates.",
+    )
+    dwell_min: float = Field(
+        default=2.0,
+        ge=0,
+        le=120,
+        description="The train stands at the platform this long before departure; its "
+        "alighting passengers leave it at arrival [min].",
     )
 
     @field_validator("departure_times_h")
@@ -103,7 +125,19 @@ class Service(FrozenModel):
                 f"load_factor ({self.load_factor}) must not exceed max_load_factor "
                 f"({self.max_load_factor})"
             )
+        if self.alighting_share > self.max_load_factor:
+            raise ValueError(
+                f"alighting_load_factor ({self.alighting_share}) must not exceed "
+                f"max_load_factor ({self.max_load_factor})"
+            )
         return self
+
+    @property
+    def alighting_share(self) -> float:
+        """Mean share of the seats alighting here on an ordinary day [-]."""
+        return (
+            self.load_factor if self.alighting_load_factor is None else self.alighting_load_factor
+        )
 
     def times_of_day_h(self) -> tuple[float, ...]:
         """Departure times of day [h], in the order given or evenly spaced."""
@@ -148,6 +182,12 @@ class Entrance(FrozenModel):
         max_length=24,
         description="Security lanes open in each hour of the day, 00:00 first [lanes].",
     )
+    queue_area_m2: float = Field(
+        default=200.0,
+        gt=0,
+        le=100_000,
+        description="Floor area of the queue in front of the security lanes [m²].",
+    )
 
     @field_validator("security_lanes_per_hour")
     @classmethod
@@ -170,7 +210,11 @@ class Security(FrozenModel):
 
 
 class GateGroups(FrozenModel):
-    """Ticket-gate groups; each departure is assigned one group, in turn."""
+    """Ticket-gate groups; each departure is assigned one group, in turn.
+
+    A passenger boards only if through the gate by its closing time; whoever is still
+    queuing then misses the train.
+    """
 
     groups: int = Field(ge=1, le=500, description="Number of ticket-gate groups.")
     passengers_per_min: float = Field(
@@ -182,6 +226,12 @@ class GateGroups(FrozenModel):
     close_min_before_departure: float = Field(
         ge=0, le=720, description="Gates close this long before departure [min]."
     )
+    queue_area_m2: float = Field(
+        default=80.0,
+        gt=0,
+        le=100_000,
+        description="Floor area of the queue in front of one gate group [m²].",
+    )
 
     @model_validator(mode="after")
     def _window(self) -> GateGroups:
@@ -191,6 +241,54 @@ class GateGroups(FrozenModel):
                 f"greater than close_min_before_departure ({self.close_min_before_departure})"
             )
         return self
+
+
+class ExitGates(FrozenModel):
+    """Exit ticket gates of the arriving passengers (one FIFO queue, identical gates).
+
+    The alighting passengers of a train reach the exit gates ``walk_min`` after it stops,
+    spread evenly over the next ``platform_clear_min`` (the platform empties through its
+    doors and escalators at a steady rate).
+    """
+
+    gates: int = Field(ge=1, le=500, description="Exit gates [gates].")
+    passengers_per_min: float = Field(
+        gt=0, le=1000, description="Throughput of one exit gate [passengers/min]."
+    )
+    walk_min: float = Field(
+        default=2.0, ge=0, le=120, description="Platform to the exit gates on foot [min]."
+    )
+    platform_clear_min: float = Field(
+        default=4.0,
+        ge=0,
+        le=120,
+        description="The train's alighting passengers reach the gates over this long [min].",
+    )
+    queue_area_m2: float = Field(
+        default=300.0,
+        gt=0,
+        le=100_000,
+        description="Floor area of the queue in front of the exit gates [m²].",
+    )
+
+
+class Rebooking(FrozenModel):
+    """What a passenger who missed the train does: one free rebooking, the same day.
+
+    The passenger is rebooked onto the next departure of the same calendar day to the same
+    destination whose gates close after the passenger can be back at them and that has a
+    seat left (``seats * max_load_factor`` minus the passengers already booked on it),
+    waits in the hall and queues at its gate; whoever finds no such departure, or misses
+    the rebooked train too, is stranded and leaves (the railway's rule: after departure a
+    ticket may be changed once, free, to another train of that day).
+    """
+
+    delay_min: float = Field(
+        default=5.0,
+        ge=0,
+        le=240,
+        description="From the miss until the passenger can queue for the new train [min].",
+    )
 
 
 class StationSpec(FrozenModel):
@@ -213,13 +311,30 @@ class StationSpec(FrozenModel):
     )
     arrival_lead_min: DistSpec = Field(
         default_factory=lambda: LogNormal(dist="lognormal", mean=38.0, cv=0.78),
-        description="Time between arrival at the station and departure [min].",
+        description="Time between arrival at the station and departure of the passengers "
+        "who plan their trip (all but the late share) [min].",
     )
     arrival_lead_max_min: float = Field(
         default=240.0,
         gt=0,
         le=1440,
-        description="Longer arrival lead times are cut to this [min].",
+        description="Planned lead times above this are drawn again [min].",
+    )
+    arrival_lead_floor_min: float = Field(
+        default=0.0,
+        ge=0,
+        le=1440,
+        description="Planned lead times below this are drawn again [min].",
+    )
+    late_arrival_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of the passengers who arrive at the last minute [-].",
+    )
+    late_arrival_lead_min: DistSpec = Field(
+        default_factory=lambda: Uniform(dist="uniform", low=0.0, high=15.0),
+        description="Arrival lead time of the late share [min].",
     )
     entrances: tuple[Entrance, ...] = Field(
         min_length=1, description="Entrances, each with its own security lanes."
@@ -234,7 +349,21 @@ class StationSpec(FrozenModel):
     hall_capacity_pax: int = Field(
         gt=0, description="Design capacity of the waiting hall [passengers]."
     )
+    hall_area_m2: float | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000,
+        description="Floor area of the waiting hall, gate queues included [m²]; default "
+        "1.2 m² per passenger of hall_capacity_pax.",
+    )
     gates: GateGroups = Field(description="Ticket-gate groups.")
+    rebooking: Rebooking = Field(
+        default_factory=Rebooking, description="Rebooking of passengers who miss the train."
+    )
+    exits: ExitGates | None = Field(
+        default=None,
+        description="Exit gates of the alighting passengers (none: arrivals not simulated).",
+    )
 
     @field_validator("weekday_multipliers")
     @classmethod
@@ -245,6 +374,15 @@ class StationSpec(FrozenModel):
         return v
 
     @model_validator(mode="after")
+    def _leads(self) -> StationSpec:
+        if self.arrival_lead_floor_min >= self.arrival_lead_max_min:
+            raise ValueError(
+                f"arrival_lead_floor_min ({self.arrival_lead_floor_min}) must be below "
+                f"arrival_lead_max_min ({self.arrival_lead_max_min})"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _entrances(self) -> StationSpec:
         names = [e.name for e in self.entrances]
         if len(set(names)) != len(names):
@@ -253,6 +391,11 @@ class StationSpec(FrozenModel):
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"entrance shares must sum to 1, got {total:.6g}")
         return self
+
+    @property
+    def hall_area(self) -> float:
+        """Floor area of the waiting hall [m²] (given, or 1.2 m² per design passenger)."""
+        return 1.2 * self.hall_capacity_pax if self.hall_area_m2 is None else self.hall_area_m2
 
     @property
     def departures_per_day(self) -> int:
@@ -273,10 +416,8 @@ class StationSpec(FrozenModel):
         if unknown:
             raise ValueError(f"unknown entrances {sorted(unknown)}")
         entrances = tuple(
-            Entrance(
-                name=e.name,
-                share=e.share,
-                security_lanes_per_hour=tuple(int(x) for x in lanes[e.name]),
+            Entrance.model_validate(
+                {**e.model_dump(), "security_lanes_per_hour": tuple(int(x) for x in lanes[e.name])}
             )
             if e.name in lanes
             else e

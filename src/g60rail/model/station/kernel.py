@@ -1,4 +1,5 @@
-"""Compiled kernels of the station model: the exact FIFO recursions and step statistics.
+"""Compiled kernels of the station model: the security lanes' FIFO recursion and the
+integration of counting processes (queue lengths, hall occupancy) by hour slot.
 
 Time is in hours from the run's start.  The security lanes of one entrance follow a daily
 staffing plan ``lanes_by_hour`` (24 integers, 00:00 first); ``hour_offset`` is the
@@ -24,8 +25,10 @@ where ``E_k(x)`` is the earliest instant ``>= x`` at which lane ``k`` is open an
 minimum takes the lowest ``k`` among ties.  Starts come out in arrival order, which is the
 FIFO discipline.
 
-Every kernel is plain Python that numba compiles; without numba the same source runs
-interpreted and gives the same numbers (IEEE double arithmetic in both, no fast-math).
+Every kernel is plain Python that numba compiles (releasing the GIL); without numba the
+same source runs interpreted and gives the same numbers (IEEE double arithmetic in both,
+no fast-math).  Hot loops write small helpers out instead of calling them: a call with
+array arguments costs more than a recursion step.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ try:  # numba is a core dependency; the interpreted path keeps the kernels impor
 except ImportError:  # pragma: no cover - exercised only without numba
     HAVE_NUMBA = False
 
-    def _njit(*args: Any, **kwargs: Any) -> Any:
+    def _njit(*args: Any, **kwargs: Any) -> Any:  # type: ignore[no-redef]
         def wrap(f: Callable[..., Any]) -> Callable[..., Any]:
             f.py_func = f  # type: ignore[attr-defined]
             return f
@@ -53,8 +56,7 @@ except ImportError:  # pragma: no cover - exercised only without numba
 
 __all__ = [
     "HAVE_NUMBA",
-    "gate_fifo",
-    "gate_queue_order",
+    "earliest_open",
     "next_open_table",
     "security_fifo",
     "slot_start_h",
@@ -84,7 +86,7 @@ def next_open_table(lanes_by_hour: np.ndarray) -> np.ndarray:
     return _next_open(np.asarray(lanes_by_hour, dtype=np.int64))
 
 
-@_njit(cache=True)
+@_njit(cache=True, nogil=True)
 def _next_open(lanes: np.ndarray) -> np.ndarray:
     n_lanes = 0
     for h in range(24):
@@ -99,7 +101,7 @@ def _next_open(lanes: np.ndarray) -> np.ndarray:
     return out
 
 
-@_njit(cache=True)
+@_njit(cache=True, nogil=True, inline="always")
 def _slot_of(t: float, hour_offset: float) -> int:
     """Absolute wall-clock hour index containing time ``t``, consistent with slot starts."""
     m = math.floor(t + hour_offset)
@@ -110,8 +112,8 @@ def _slot_of(t: float, hour_offset: float) -> int:
     return m
 
 
-@_njit(cache=True)
-def _earliest_open(
+@_njit(cache=True, nogil=True, inline="always")
+def earliest_open(
     x: float, k: int, lanes: np.ndarray, nxt: np.ndarray, hour_offset: float
 ) -> float:
     """Earliest instant ``>= x`` at which lane ``k`` is open (``inf`` if never)."""
@@ -125,7 +127,7 @@ def _earliest_open(
     return float(m + d) - hour_offset
 
 
-@_njit(cache=True)
+@_njit(cache=True, nogil=True)
 def security_fifo(
     arrival_h: np.ndarray,
     service_h: np.ndarray,
@@ -168,7 +170,7 @@ def security_fifo(
         for k in range(n_lanes):
             f = lane_free_h[k]
             x = a if a > f else f
-            t = _earliest_open(x, k, lanes_by_hour, next_open, hour_offset)
+            t = earliest_open(x, k, lanes_by_hour, next_open, hour_offset)
             if t < best:
                 best = t
                 best_k = k
@@ -180,145 +182,7 @@ def security_fifo(
     return start
 
 
-@_njit(cache=True)
-def gate_fifo(
-    gate_arrival_h: np.ndarray, group: np.ndarray, service_h: float, last_pass_h: np.ndarray
-) -> np.ndarray:
-    """Passing times of single-server deterministic FIFO ticket-gate groups.
-
-    Parameters
-    ----------
-    gate_arrival_h
-        Times the passengers join their gate group's queue [h], sorted by group, then in
-        queue order.
-    group
-        Gate group of each passenger.
-    service_h
-        Time one passenger occupies the group [h] (1 / throughput).
-    last_pass_h
-        Last passing time per group [h]; updated in place.
-
-    Returns
-    -------
-    numpy.ndarray
-        Times the passengers are through the gate [h].
-    """
-    n = gate_arrival_h.shape[0]
-    out = np.empty(n)
-    for i in range(n):
-        g = group[i]
-        t = gate_arrival_h[i]
-        last = last_pass_h[g]
-        p = (t if t > last else last) + service_h
-        out[i] = p
-        last_pass_h[g] = p
-    return out
-
-
-@_njit(cache=True)
-def _stable_bucket(idx: np.ndarray, key: np.ndarray, n_keys: int) -> np.ndarray:
-    """``idx`` reordered stably by ``key[idx]`` (integers in ``[0, n_keys)``)."""
-    count = np.zeros(n_keys + 1, dtype=np.int64)
-    for i in idx:
-        count[key[i] + 1] += 1
-    for k in range(n_keys):
-        count[k + 1] += count[k]
-    out = np.empty_like(idx)
-    for i in idx:
-        out[count[key[i]]] = i
-        count[key[i]] += 1
-    return out
-
-
-@_njit(cache=True)
-def gate_queue_order(
-    by_reach: np.ndarray,
-    group: np.ndarray,
-    departure: np.ndarray,
-    gate_arrival_h: np.ndarray,
-    reach_h: np.ndarray,
-    n_groups: int,
-) -> np.ndarray:
-    """Order of passengers by gate group, then gate arrival, then time reaching the gates.
-
-    Equivalent to ``numpy.lexsort((reach_h, gate_arrival_h, group))`` but linear after
-    the sort by ``reach_h``: a passenger either reaches the gates after they opened
-    (gate arrival = reach) or waits for the opening (gate arrival = opening time of the
-    departure).  The first kind, in ``reach_h`` order, are sorted by gate arrival; the
-    second kind, in departure order (departures of a group open in that order) and then
-    in ``reach_h`` order, too.  Each group's queue merges the two.
-
-    Parameters
-    ----------
-    by_reach
-        Indices of the passengers sorted by ``reach_h``.
-    group, departure
-        Gate group and departure index (departures numbered in time order).
-    gate_arrival_h, reach_h
-        ``max(reach, opening)`` and the time the passenger reaches the gates [h].
-    n_groups
-        Number of gate groups.
-    """
-    n = by_reach.shape[0]
-    n_wait = 0
-    for i in by_reach:
-        if gate_arrival_h[i] > reach_h[i]:
-            n_wait += 1
-    walk_in = np.empty(n - n_wait, dtype=np.int64)
-    waiting = np.empty(n_wait, dtype=np.int64)
-    iw = 0
-    ia = 0
-    d_min = 0
-    d_max = -1
-    for i in by_reach:
-        if gate_arrival_h[i] > reach_h[i]:
-            waiting[iw] = i
-            iw += 1
-            if d_max < d_min:
-                d_min = departure[i]
-                d_max = departure[i]
-            else:
-                d_min = min(d_min, departure[i])
-                d_max = max(d_max, departure[i])
-        else:
-            walk_in[ia] = i
-            ia += 1
-    if n_wait:
-        rel = departure - d_min
-        waiting = _stable_bucket(waiting, rel, d_max - d_min + 1)
-    walk_in = _stable_bucket(walk_in, group, n_groups)
-    waiting = _stable_bucket(waiting, group, n_groups)
-    out = np.empty(n, dtype=np.int64)
-    a = 0
-    b = 0
-    o = 0
-    na = walk_in.shape[0]
-    nb = waiting.shape[0]
-    while a < na or b < nb:
-        if b >= nb:
-            take_a = True
-        elif a >= na:
-            take_a = False
-        else:
-            ia = walk_in[a]
-            ib = waiting[b]
-            if group[ia] != group[ib]:
-                take_a = group[ia] < group[ib]
-            elif gate_arrival_h[ia] != gate_arrival_h[ib]:
-                take_a = gate_arrival_h[ia] < gate_arrival_h[ib]
-            else:
-                take_a = reach_h[ia] < reach_h[ib]
-        if take_a:
-            out[o] = walk_in[a]
-            a += 1
-        else:
-            out[o] = waiting[b]
-            b += 1
-        o += 1
-    return out
-
-
-@_njit(cache=True)
+@_njit(cache=True, nogil=True)
 def _spread(t0: float, t1: float, level: float, slot_sum: np.ndarray, slot_max: np.ndarray) -> None:
     """Add the constant ``level`` on ``[t0, t1)`` to hourly integrals and maxima."""
     n = slot_sum.shape[0]
@@ -335,7 +199,7 @@ def _spread(t0: float, t1: float, level: float, slot_sum: np.ndarray, slot_max: 
         k += 1
 
 
-@_njit(cache=True)
+@_njit(cache=True, nogil=True)
 def step_integrate(
     t_up: np.ndarray,
     t_down: np.ndarray,

@@ -1,9 +1,9 @@
 """Running records of the station's passenger flow, kept in bounded memory.
 
-:class:`SecurityBank` holds the lanes' state between windows, :class:`Pending` the
-passengers drawn but not yet processed, :class:`StepStats` the hourly integrals of a
-queue's or the hall's occupancy, :class:`Departures` the per-departure counters and
-:class:`WaitHistogram` the whole-run distribution of security waits.
+:class:`SecurityBank` holds the lanes' and queues' state between windows, :class:`Pending`
+the passengers drawn but not yet processed, :class:`StepStats` the hourly integrals of the
+hall's occupancy, :class:`Departures` the departures with their gate, seat and outcome
+counters and :class:`WaitHistogram` the whole-run distribution of a wait.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ import math
 import numpy as np
 
 from g60rail.model.station.demand import DayPassengers
+from g60rail.model.station.gates import COUNTS
 from g60rail.model.station.kernel import next_open_table, security_fifo, step_integrate
-from g60rail.scenario.station_spec import StationSpec
+from g60rail.model.station.queues import exit_fifo, flush_queue, queue_integrate, security_pass
+from g60rail.scenario.station_spec import ExitGates, StationSpec
 
 __all__ = [
     "Departures",
+    "ExitBank",
     "Growable",
     "Pending",
     "SecurityBank",
@@ -104,8 +107,12 @@ class WaitHistogram:
     def extend(self, wait: np.ndarray) -> None:
         """Add waits [min] (non-negative)."""
         pos = wait[wait > 0.0]
-        self.n += wait.size
-        self.n_zero += wait.size - pos.size
+        self.extend_positive(pos, wait.size - pos.size)
+
+    def extend_positive(self, pos: np.ndarray, n_zero: int) -> None:
+        """Add positive waits [min] and a number of zero waits."""
+        self.n += pos.size + n_zero
+        self.n_zero += n_zero
         if not pos.size:
             return
         self.total += float(np.sum(pos))
@@ -159,13 +166,24 @@ class WaitHistogram:
 
 
 class SecurityBank:
-    """The security lanes of every entrance with their carried state."""
+    """The security lanes of every entrance with their carried state and queue records.
 
-    def __init__(self, spec: StationSpec, hour_offset: float) -> None:
+    :meth:`starts` runs the plain recursion; :meth:`stream` also integrates the queue
+    length of the entrance per hour slot (``q_sum``, ``q_max``) and carries the starts of
+    passengers still queuing at the end of a batch.
+    """
+
+    def __init__(self, spec: StationSpec, hour_offset: float, n_slots: int = 0) -> None:
         self.hour_offset = hour_offset
         self.lanes = [np.asarray(e.security_lanes_per_hour, dtype=np.int64) for e in spec.entrances]
         self.next_open = [next_open_table(x) for x in self.lanes]
         self.free = [np.full(int(x.max()), -_INF) for x in self.lanes]
+        n_ent = len(self.lanes)
+        self.q_state = np.zeros((n_ent, 4))
+        self.q_state[:, 1] = -_INF
+        self.q_sum = np.zeros((n_ent, n_slots))
+        self.q_max = np.zeros((n_ent, n_slots))
+        self.carry = [np.empty(0) for _ in range(n_ent)]
 
     def starts(
         self, arrival_h: np.ndarray, service_h: np.ndarray, entrance: np.ndarray
@@ -184,6 +202,77 @@ class SecurityBank:
                     self.free[e],
                 )
         return start
+
+    def stream(
+        self,
+        e: int,
+        arrival_h: np.ndarray,
+        service_h: np.ndarray,
+        bound: float,
+        acc: np.ndarray,
+        departure: np.ndarray,
+        close_h: np.ndarray,
+        walk_h: float,
+    ) -> tuple[np.ndarray, ...]:
+        """Security of entrance ``e``'s next passengers (sorted by arrival, all before
+        ``bound``): see :func:`~g60rail.model.station.queues.security_pass`, whose first
+        six results it returns (starts, exits, reach, late flags, slots and waits of those
+        who wait); the queue length is integrated up to ``bound``."""
+        out = security_pass(
+            arrival_h,
+            service_h,
+            self.lanes[e],
+            self.next_open[e],
+            self.hour_offset,
+            self.free[e],
+            acc,
+            departure,
+            close_h,
+            walk_h,
+        )
+        self.carry[e] = queue_integrate(
+            out[6], out[7], self.carry[e], bound, self.q_state[e], self.q_sum[e], self.q_max[e]
+        )
+        return out[:6]
+
+    def finish(self) -> None:
+        """End of the run: the passengers still queuing start service."""
+        for e in range(len(self.lanes)):
+            flush_queue(self.carry[e], self.q_state[e], self.q_sum[e], self.q_max[e])
+            self.carry[e] = np.empty(0)
+
+
+class ExitBank:
+    """The exit gates with their carried state and queue records (see
+    :func:`~g60rail.model.station.queues.exit_fifo`)."""
+
+    def __init__(self, exits: ExitGates, n_slots: int) -> None:
+        self.service_h = 1.0 / (60.0 * exits.passengers_per_min)
+        self.ring = np.full(exits.gates, -_INF)
+        self.pos = np.zeros(1, np.int64)
+        self.carry = np.empty(0)
+        self.q_state = np.array([0.0, -_INF, 0.0, 0.0])
+        self.q_sum = np.zeros(n_slots)
+        self.q_max = np.zeros(n_slots)
+
+    def stream(
+        self, reach_h: np.ndarray, bound: float, acc: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Service starts [h] of the next passengers (sorted by the time they reach the
+        gates, all before ``bound``) and the waits [min] of those who wait; arrivals and
+        waits are summarised per hour slot into ``acc`` (see
+        :func:`~g60rail.model.station.queues.exit_fifo`) and the queue length is
+        integrated up to ``bound``."""
+        start, wait, ups, downs = exit_fifo(reach_h, self.service_h, self.ring, self.pos, acc)
+        self.carry = queue_integrate(
+            ups, downs, self.carry, bound, self.q_state, self.q_sum, self.q_max
+        )
+        return start, wait
+
+    def finish(self) -> None:
+        """End of the run: the passengers still queuing start service."""
+        flush_queue(self.carry, self.q_state, self.q_sum, self.q_max)
+        self.carry = np.empty(0)
 
 
 class Pending:
@@ -210,7 +299,8 @@ class Pending:
             keys = part[self.key]
             if self.sorted_key:
                 i = int(np.searchsorted(keys, t, side="left"))
-                now, later = slice(0, i), slice(i, None)
+                now: slice | np.ndarray = slice(0, i)
+                later: slice | np.ndarray = slice(i, None)
                 n_now = i
             else:
                 mask = keys < t
@@ -259,10 +349,9 @@ class StepStats:
     def _split(parts: list[np.ndarray], t: float) -> tuple[np.ndarray, list[np.ndarray]]:
         if not parts:
             return np.empty(0), []
-        x = np.concatenate(parts)
-        now = x < t
-        rest = x[~now]
-        return np.sort(x[now]), ([rest] if rest.size else [])
+        x = np.sort(np.concatenate(parts) if len(parts) > 1 else parts[0])
+        k = int(np.searchsorted(x, t, side="left"))
+        return x[:k], ([x[k:]] if k < x.size else [])
 
     def flush(self, t: float) -> None:
         up, self.up = self._split(self.up, t)
@@ -278,7 +367,7 @@ class Growable:
     doubles when exceeded (so appending is linear time in any case)."""
 
     def __init__(self, dtype: type, capacity: int = 1024) -> None:
-        self.data = np.empty(max(capacity, 16), dtype=dtype)
+        self.data: np.ndarray = np.empty(max(capacity, 16), dtype=dtype)
         self.n = 0
 
     def extend(self, x: np.ndarray) -> None:
@@ -296,57 +385,106 @@ class Growable:
 
 
 class Departures:
-    """Departures of the run so far, with per-departure counters.
+    """Departures of the run so far, with their gate, seat and outcome counters.
 
     The columns are allocated once for ``capacity`` departures (the timetable's count
     times the calendar days touched, an upper bound), so a long run neither copies them
-    nor holds slack; the views handed to the tables are then nearly exact in size.
+    nor holds slack.  ``ints`` holds per departure the gate group, the next departure to
+    the same destination that day (-1), the seats ``floor(seats * max_load_factor)``, the
+    passengers booked (own plus rebooked) and whether its gates have closed; ``counts``
+    the outcome counters named by :data:`~g60rail.model.station.gates.COUNTS`.
     """
 
     def __init__(self, capacity: int = 1024) -> None:
-        self._time_h = Growable(np.float64, capacity)
-        self._service = Growable(np.int32, capacity)
-        self._gate = Growable(np.int64, capacity)
-        self._passengers = Growable(np.int64, capacity)
-        self._missed = Growable(np.int64, capacity)
-
-    @property
-    def count(self) -> int:
-        return self._time_h.n
+        capacity = max(capacity, 1)
+        self.count = 0
+        self._time_h = np.empty(capacity)
+        self._service = np.empty(capacity, np.int32)
+        self._passengers = np.empty(capacity, np.int64)
+        self._alighting = np.empty(capacity, np.int64)
+        self._train_arrival_h = np.empty(capacity)
+        self._ints = np.zeros((capacity, 5), np.int64)
+        self._counts = np.zeros((capacity, len(COUNTS)), np.int64)
 
     @property
     def time_h(self) -> np.ndarray:
-        return self._time_h.values()
+        return self._time_h[: self.count]
 
     @property
     def service(self) -> np.ndarray:
-        return self._service.values()
+        return self._service[: self.count]
 
     @property
     def gate(self) -> np.ndarray:
-        return self._gate.values()
+        return self._ints[: self.count, 0]
 
     @property
     def passengers(self) -> np.ndarray:
-        return self._passengers.values()
+        return self._passengers[: self.count]
+
+    @property
+    def alighting(self) -> np.ndarray:
+        return self._alighting[: self.count]
+
+    @property
+    def train_arrival_h(self) -> np.ndarray:
+        return self._train_arrival_h[: self.count]
+
+    @property
+    def ints(self) -> np.ndarray:
+        """The full ``int64[capacity, 5]`` array (rows beyond :attr:`count` unused)."""
+        return self._ints
+
+    @property
+    def times_all(self) -> np.ndarray:
+        """The full departure-time array (rows beyond :attr:`count` unused)."""
+        return self._time_h
+
+    @property
+    def counts_all(self) -> np.ndarray:
+        """The full counter array (rows beyond :attr:`count` unused)."""
+        return self._counts
+
+    def counts(self, name: str) -> np.ndarray:
+        """One counter per departure (see :data:`~g60rail.model.station.gates.COUNTS`)."""
+        return self._counts[: self.count, COUNTS.index(name)]
 
     @property
     def missed(self) -> np.ndarray:
-        return self._missed.values()
+        """Own passengers who missed the departure, whatever the cause."""
+        c = self._counts[: self.count]
+        return c[:, 1] + c[:, 2] + c[:, 3]
 
     def add(self, d: DayPassengers) -> int:
         """Append a day's departures; return the global index of its first."""
         first = self.count
-        self._time_h.extend(d.dep_time_h)
-        self._service.extend(d.dep_service)
-        self._gate.extend(d.dep_gate)
-        self._passengers.extend(d.dep_passengers)
-        self._missed.extend(np.zeros(d.dep_time_h.size, np.int64))
+        end = first + d.dep_time_h.size
+        if end > self._time_h.size:
+            self._grow(end)
+        sl = slice(first, end)
+        self._time_h[sl] = d.dep_time_h
+        self._service[sl] = d.dep_service
+        self._passengers[sl] = d.dep_passengers
+        self._alighting[sl] = d.dep_alighting
+        self._train_arrival_h[sl] = d.dep_train_arrival_h
+        ints = self._ints[sl]
+        ints[:, 0] = d.dep_gate
+        ints[:, 1] = np.where(d.dep_next >= 0, d.dep_next + first, -1)
+        ints[:, 2] = d.dep_capacity
+        ints[:, 3] = d.dep_passengers
+        ints[:, 4] = 0
+        self.count = end
         return first
 
-    def count_missed(self, dep: np.ndarray) -> None:
-        """Add one missed passenger to each departure index in ``dep``."""
-        if dep.size:
-            lo = int(dep.min())
-            add = np.bincount(dep - lo)
-            self.missed[lo : lo + add.size] += add
+    def _grow(self, need: int) -> None:
+        size = max(need, 2 * self._time_h.size)
+        for name in ("_time_h", "_service", "_passengers", "_alighting", "_train_arrival_h"):
+            old = getattr(self, name)
+            new = np.empty(size, old.dtype)
+            new[: self.count] = old[: self.count]
+            setattr(self, name, new)
+        for name in ("_ints", "_counts"):
+            old = getattr(self, name)
+            new = np.zeros((size, old.shape[1]), old.dtype)
+            new[: self.count] = old[: self.count]
+            setattr(self, name, new)
