@@ -28,7 +28,7 @@ ASSERTED = {
     "transit.kunming_vientiane.h_mean",
     "border.mohan.clearance_h_mean",
     "freight.g60.train_fill_teu_mean",
-    "pax.passengers_per_day",
+    "pax.station_passengers_per_day",
     "pax.departures_per_day",
 }
 
@@ -56,7 +56,7 @@ def test_baseline_meets_the_targets(year: Result) -> None:
     freight = [t.kpi for t in TARGETS if not t.optional]
     assert set(freight) <= set(df["kpi"])
     if "pax.passengers" in year.kpis:
-        assert {"pax.passengers_per_day", "pax.departures_per_day"} <= set(df["kpi"])
+        assert {"pax.station_passengers_per_day", "pax.departures_per_day"} <= set(df["kpi"])
     for row in df.itertuples(index=False):
         assert math.isfinite(row.value), row.kpi
         if row.kpi in ASSERTED:
@@ -75,8 +75,10 @@ def test_missing_kpis_are_reported_not_hidden() -> None:
     assert math.isnan(df.loc["border.mohan.clearance_h_mean", "value"])
     assert not bool(df.loc["border.mohan.clearance_h_mean", "ok"])
     assert "pax.departures_per_day" not in df.index
-    res.kpis.update({"pax.passengers": 685_000.0, "pax.departures": 1_900.0})
+    res.kpis.update(
+        {"pax.passengers": 342_500.0, "pax.arriving": 342_500.0, "pax.departures": 1_900.0}
+    )
     df = calibration_table(res).set_index("kpi")
-    assert df.loc["pax.passengers_per_day", "value"] == pytest.approx(68_500.0)
+    assert df.loc["pax.station_passengers_per_day", "value"] == pytest.approx(68_500.0)
     assert df.loc["pax.departures_per_day", "value"] == pytest.approx(190.0)
     assert "n/a" in format_calibration(df.reset_index())
