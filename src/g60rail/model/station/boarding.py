@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from g60rail.model.station.gates import F_COUNTED, F_REBOOKED, UNDECIDED, gate_stage
-from g60rail.model.station.kernel import _njit
+from g60rail.model.station.kernel import jit as _njit
 from g60rail.model.station.queues import integrate_groups
 from g60rail.model.station.records import Departures
 from g60rail.scenario.station_spec import StationSpec

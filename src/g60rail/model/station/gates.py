@@ -44,7 +44,7 @@ import math
 
 import numpy as np
 
-from g60rail.model.station.kernel import _njit
+from g60rail.model.station.kernel import jit as _njit
 
 __all__ = [
     "BOARDED",

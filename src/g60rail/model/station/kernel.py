@@ -54,12 +54,17 @@ except ImportError:  # pragma: no cover - exercised only without numba
         return wrap
 
 
+jit = _njit
+"""numba's ``njit`` (or a pass-through without numba), for the kernels of this package."""
+
 __all__ = [
     "HAVE_NUMBA",
     "earliest_open",
+    "jit",
     "next_open_table",
     "security_fifo",
     "slot_start_h",
+    "spread_level",
     "step_integrate",
 ]
 
@@ -275,3 +280,7 @@ def step_integrate(
     state[1] = t_last
     state[2] = peak
     state[3] = over
+
+
+spread_level = _spread
+"""Add a constant level over ``[t0, t1)`` to hourly sums and maxima (a kernel helper)."""

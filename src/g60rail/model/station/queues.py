@@ -18,7 +18,9 @@ import math
 import numpy as np
 
 from g60rail.model.station.gates import F_LATE
-from g60rail.model.station.kernel import _njit, _spread, step_integrate
+from g60rail.model.station.kernel import jit as _njit
+from g60rail.model.station.kernel import spread_level as _spread
+from g60rail.model.station.kernel import step_integrate
 
 __all__ = [
     "exit_fifo",
