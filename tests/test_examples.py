@@ -140,9 +140,9 @@ def test_the_fast_pass_takes_mohan_from_over_40_h_to_under_5_h(kpis: dict) -> No
     after = kpis["border_fastpass"]
     assert before["border.mohan.clearance_h_mean"] > 38
     assert after["border.mohan.clearance_h_mean"] < 5
-    assert (
-        before["transit.kunming_vientiane.h_mean"] > after["transit.kunming_vientiane.h_mean"] + 30
-    )
+    # before the fast-pass the border jams: transit is far longer, or no box gets through
+    slow = before.get("transit.kunming_vientiane.h_mean", float("inf"))
+    assert slow > after["transit.kunming_vientiane.h_mean"] + 30
 
 
 def test_peak_season_books_more_and_fills_the_trains(kpis: dict) -> None:

@@ -65,7 +65,7 @@ def test_teu_per_day_draws_one_line_per_service_and_direction(result: g6.Result)
     render(fig)
     ax = fig.axes[0]
     cols = [c for c in result.tables["timeseries"] if c.startswith("teu_departed.")]
-    assert len(cols) == len(result.tables["trains"]["service"].unique()) == 8
+    assert len(cols) == len(result.tables["trains"]["service"].unique()) == 12  # services
     assert sorted(ln.get_label() for ln in ax.get_lines()) == sorted(c.split(".")[1] for c in cols)
     assert "TEU" in ax.get_ylabel() and "7-day" in ax.get_ylabel()
     assert_date_axis(ax, start_of(result), DAYS)
@@ -122,7 +122,8 @@ def test_utilization_has_one_bar_per_kpi_in_percent(result: g6.Result) -> None:
     ax = fig.axes[0]
     kpis = {k: v for k, v in result.kpis.items() if k.endswith("_utilization") and v == v}
     bars = ax.patches
-    assert len(bars) == len(kpis) == 11  # 3 terminals x 3 resources + 2 border ports
+    # 3 terminals x 4 resources (gate, stackers, loading and A/D tracks) + 2 border ports
+    assert len(bars) == len(kpis) == 14
     assert sorted(round(b.get_width(), 6) for b in bars) == sorted(
         round(100 * v, 6) for v in kpis.values()
     )
@@ -144,7 +145,7 @@ def test_transit_ecdf_one_curve_per_service_end_to_end(result: g6.Result) -> Non
     render(fig)
     ax = fig.axes[0]
     labels = [ln.get_label() for ln in ax.get_lines()]
-    assert len(labels) == 8
+    assert len(labels) == 12  # one per service
     g60 = next(ln for ln in ax.get_lines() if ln.get_label().startswith("g60 "))
     c = result.tables["containers"]
     mine = c.query("service == 'g60' and mode == 'rail' and destination == 'vientiane'")
