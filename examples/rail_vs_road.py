@@ -3,7 +3,8 @@
 Runs the packaged scenario ``rail_vs_road`` (half of the G60 bookings go by truck) and
 compares the door-to-door time of each mode - from the booking to the box standing at its
 destination - as distributions, and prints the means next to the rail transit (train
-departure to arrival).
+departure to arrival), with each mode's emissions (kg CO2e per TEU, well to wheel) and
+cost per TEU (in the scenario's ``footprint.currency``).
 
     python examples/rail_vs_road.py --days 60 --out figures/
 """
@@ -36,6 +37,11 @@ def main(argv: list[str] | None = None) -> Path:
         "road.songjiang_vientiane.h_mean",
     ):
         print(f"{name:<40} {k.get(name, float('nan')):8.1f} h")
+    currency = scenario.footprint.currency if scenario.footprint is not None else ""
+    for mode in ("rail", "road"):
+        co2 = k.get(f"footprint.{mode}.songjiang_vientiane.co2e_kg_per_teu", float("nan"))
+        cost = k.get(f"footprint.{mode}.songjiang_vientiane.cost_per_teu", float("nan"))
+        print(f"{mode:<5} Songjiang -> Vientiane {co2:8.0f} kg CO2e/TEU {cost:9.0f} {currency}/TEU")
 
     c = result.tables["containers"]
     g60 = c[(c["service"] == "g60") & (c["destination"] == "vientiane") & c["t_arrived"].notna()]

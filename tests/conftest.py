@@ -71,3 +71,35 @@ def freight_baseline() -> Scenario:
     data = load_scenario("baseline").to_dict()
     data.pop("station", None)
     return scenario_from_dict(data)
+
+
+#: Services of the packaged baseline that never touch the Songjiang hub: the other
+#: provinces' cross-border trains and the Kunming centre's domestic traffic.
+NOT_SONGJIANG = ("cross_border", "kunming_domestic")
+
+
+def songjiang_hub_delta() -> str:
+    """A scenario file (TOML) on the packaged baseline keeping only the services that use
+    the Songjiang hub, without the station: the hub's own KPIs are those of the baseline,
+    at a seventh of the events (experiment machinery tests run many replications)."""
+    sc = freight_baseline()
+    gone = [f"services.{n}" for n in sc.services if n.startswith(NOT_SONGJIANG)]
+    assert gone, "the baseline should carry services that bypass Songjiang"
+    listed = ", ".join(f'"{k}"' for k in ["station", *gone])
+    return f'[meta]\nbase = "baseline"\nname = "songjiang_hub"\nremove = [{listed}]\n'
+
+
+def songjiang_only(scenario: Scenario) -> Scenario:
+    """``scenario`` without its services that bypass the Songjiang hub (and without the
+    station): what a study of the hub's own capacity needs, at a fraction of the events."""
+    data = scenario.to_dict()
+    data.pop("station", None)
+    for name in list(data["services"]):
+        if name.startswith(NOT_SONGJIANG):
+            del data["services"][name]
+    return scenario_from_dict(data)
+
+
+def songjiang_hub() -> Scenario:
+    """The scenario of :func:`songjiang_hub_delta`."""
+    return songjiang_only(freight_baseline().with_overrides({"meta.name": "songjiang_hub"}))

@@ -16,6 +16,7 @@ import pytest
 
 from g60rail.cli import main
 from g60rail.scenario.io import scenario_from_dict
+from tests.conftest import songjiang_hub_delta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,15 +33,25 @@ def _is_png(path: Path) -> bool:
     return path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-ACCEPTANCE = shlex.split(
-    "sweep baseline --grid hub.reach_stackers=2,4 --replications 3 --days 30 --quiet"
-)
+@pytest.fixture(scope="module")
+def hub_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The baseline's Songjiang services alone, as a scenario file (runs 7 times faster)."""
+    path = tmp_path_factory.mktemp("scenario") / "songjiang_hub.toml"
+    path.write_text(songjiang_hub_delta())
+    return str(path)
 
 
-def test_sweep_on_processes_and_dask_gives_identical_numbers(tmp_path: Path) -> None:
+def acceptance(hub_file: str) -> list[str]:
+    return shlex.split(
+        f"sweep {hub_file} --grid hub.reach_stackers=2,4 --replications 3 --days 30 --quiet"
+    )
+
+
+def test_sweep_on_processes_and_dask_gives_identical_numbers(tmp_path: Path, hub_file: str) -> None:
+    cmd = acceptance(hub_file)
     procs, dask, serial = tmp_path / "procs", tmp_path / "dask", tmp_path / "serial"
     done = subprocess.run(
-        _cli(*ACCEPTANCE, "--workers", "2", "--out", str(procs)),
+        _cli(*cmd, "--workers", "2", "--out", str(procs)),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -49,8 +60,8 @@ def test_sweep_on_processes_and_dask_gives_identical_numbers(tmp_path: Path) -> 
     )
     assert done.returncode == 0, done.stderr
     assert "hub.dwell_h_mean" in done.stdout
-    assert main([*ACCEPTANCE, "--dask", "--workers", "2", "--out", str(dask)]) == 0
-    assert main([*ACCEPTANCE, "--serial", "--out", str(serial)]) == 0
+    assert main([*cmd, "--dask", "--workers", "2", "--out", str(dask)]) == 0
+    assert main([*cmd, "--serial", "--out", str(serial)]) == 0
 
     runs = _runs(procs)
     assert len(runs) == 2 * 3  # one row per point and replication
@@ -67,16 +78,21 @@ def test_sweep_on_processes_and_dask_gives_identical_numbers(tmp_path: Path) -> 
         assert (folder / "runs.parquet").exists()
 
 
-KILLABLE = shlex.split(
-    "sweep baseline --grid hub.reach_stackers=2,3,4 --replications 4 --days 30 --serial --quiet"
-)
+def killable(hub_file: str) -> list[str]:
+    return shlex.split(
+        f"sweep {hub_file} --grid hub.reach_stackers=2,3,4 --replications 4 --days 30"
+        " --serial --quiet"
+    )
 
 
-def test_killed_sweep_resumes_without_losing_or_repeating_runs(tmp_path: Path) -> None:
+def test_killed_sweep_resumes_without_losing_or_repeating_runs(
+    tmp_path: Path, hub_file: str
+) -> None:
+    cmd = killable(hub_file)
     out, ref = tmp_path / "killed", tmp_path / "reference"
     jsonl = out / "runs.jsonl"
     proc = subprocess.Popen(
-        _cli(*KILLABLE, "--out", str(out)),
+        _cli(*cmd, "--out", str(out)),
         cwd=tmp_path,
         start_new_session=True,
         stdout=subprocess.DEVNULL,
@@ -103,7 +119,7 @@ def test_killed_sweep_resumes_without_losing_or_repeating_runs(tmp_path: Path) -
     with open(jsonl, "a") as fh:  # as if the kill had torn the last record
         fh.write('{"key": "0a1b2c", "kpis": {"hub.dwe')
 
-    assert main([*KILLABLE, "--out", str(out)]) == 0
+    assert main([*cmd, "--out", str(out)]) == 0
     runs = _runs(out)
     assert len(runs) == 3 * 4
     assert not runs.duplicated(["point", "replication"]).any()
@@ -111,7 +127,7 @@ def test_killed_sweep_resumes_without_losing_or_repeating_runs(tmp_path: Path) -
     assert len(records) == 12
     assert len({r["key"] for r in records}) == 12  # nothing ran twice
 
-    assert main([*KILLABLE, "--out", str(ref)]) == 0
+    assert main([*cmd, "--out", str(ref)]) == 0
     pd.testing.assert_frame_equal(runs, _runs(ref), check_exact=True)
 
 
@@ -179,19 +195,16 @@ def test_sweep_unknown_plot_kpi(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "hub.nope" in capsys.readouterr().err
 
 
-TUNE = shlex.split(
-    "tune baseline --space hub.reach_stackers=1:3 --constraint hub.reach_stacker_utilization<=0.1"
-    " --replications 2 --days 20 --serial --quiet"
-)
-
-
 def test_tune_writes_trials_best_and_a_chart(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, hub_file: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    cmd = shlex.split(
+        f"tune {hub_file} --space hub.reach_stackers=1:3"
+        " --constraint hub.reach_stacker_utilization<=0.1"
+        " --replications 2 --days 20 --serial --quiet"
+    )
     assert (
-        main(
-            [*TUNE, "--trials", "6", "--cost", "hub.reach_stackers=500000", "--out", str(tmp_path)]
-        )
+        main([*cmd, "--trials", "6", "--cost", "hub.reach_stackers=500000", "--out", str(tmp_path)])
         == 0
     )
     out = capsys.readouterr().out
@@ -210,9 +223,7 @@ def test_tune_writes_trials_best_and_a_chart(
     assert (tmp_path / "study.db").exists()
     # the stored study resumes: every option is done, so nothing runs again
     assert (
-        main(
-            [*TUNE, "--trials", "8", "--cost", "hub.reach_stackers=500000", "--out", str(tmp_path)]
-        )
+        main([*cmd, "--trials", "8", "--cost", "hub.reach_stackers=500000", "--out", str(tmp_path)])
         == 0
     )
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "trials.csv"), trials)

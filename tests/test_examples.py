@@ -164,6 +164,12 @@ def test_rail_vs_road_sends_trucks(kpis: dict) -> None:
     k = kpis["rail_vs_road"]
     assert k["road.songjiang_vientiane.n"] > 20
     assert k["door.songjiang_vientiane.n"] > 20
+    # the same boxes by road emit more and cost more than by rail (GLEC-style factors:
+    # road's g CO2e per tonne-km is several times rail's, over a longer road distance)
+    for what in ("co2e_kg_per_teu", "cost_per_teu"):
+        rail = k[f"footprint.rail.songjiang_vientiane.{what}"]
+        road = k[f"footprint.road.songjiang_vientiane.{what}"]
+        assert road > 2 * rail > 0, what
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)

@@ -318,7 +318,7 @@ def baseline_variant(draw: st.DrawFn) -> tuple[dict[str, Any], float, int, bool]
     return ov, days, draw(st.integers(0, 2**32 - 1)), pax
 
 
-@settings(max_examples=80, **SETTINGS)
+@settings(max_examples=50, **SETTINGS)
 @given(baseline_variant())
 def test_baseline_variants_finish_conserve_and_order(
     case: tuple[dict[str, Any], float, int, bool],

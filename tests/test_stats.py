@@ -1,4 +1,5 @@
-"""Confidence intervals agree with SciPy; MSER-5 and warm-up KPIs do what they claim."""
+"""Confidence intervals agree with SciPy and t tables; the relative-precision estimate
+follows its definition; MSER-5 and warm-up KPIs do what they claim."""
 
 from __future__ import annotations
 
@@ -9,21 +10,23 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats as scipy_stats
 
 import g60rail as g6
 from g60rail.experiment.stats import (
     STAT_COLUMNS,
+    adjusted_relative_precision,
     independent_difference,
     littles_law_gap,
     mser5,
     paired_difference,
+    relative_half_width,
+    replications_for_relative_precision,
     suggest_warmup_days,
     summarize,
     t_interval,
     t_ppf,
 )
-
-scipy_stats = pytest.importorskip("scipy.stats")
 
 
 @pytest.mark.parametrize("df", [1, 2, 3, 4.5, 9, 29, 100, 1e4])
@@ -36,6 +39,26 @@ def test_t_quantile_matches_scipy(q: float, df: float) -> None:
 def test_t_quantile_rejects_bad_probability(q: float) -> None:
     with pytest.raises(ValueError, match="q must be"):
         t_ppf(q, 5)
+    with pytest.raises(ValueError, match="df must be positive"):
+        t_ppf(0.975, 0)
+
+
+def test_t_quantile_matches_known_values() -> None:
+    # t(0.975, 10) to full double precision
+    assert t_ppf(0.975, 10) == pytest.approx(2.228138851986274, rel=1e-14)
+    # printed Student-t tables (three decimals; e.g. Law & Kelton, Table T.1)
+    table = {
+        (0.95, 1): 6.314,
+        (0.975, 2): 4.303,
+        (0.999, 3): 10.215,
+        (0.995, 5): 4.032,
+        (0.975, 30): 2.042,
+        (0.90, 120): 1.289,
+    }
+    for (q, df), value in table.items():
+        assert t_ppf(q, df) == pytest.approx(value, abs=5e-4)
+        assert t_ppf(1 - q, df) == pytest.approx(-value, abs=5e-4)  # symmetry
+    assert t_ppf(0.5, 7) == 0.0
 
 
 @settings(max_examples=60, deadline=None)
@@ -108,6 +131,56 @@ def test_independent_difference_matches_scipy_welch() -> None:
     ref = scipy_stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
     assert (ci.low, ci.high) == pytest.approx((ref.low, ref.high), rel=1e-10)
     assert ci.mean == pytest.approx(a.mean() - b.mean())
+
+
+# -- relative precision ---------------------------------------------------------------
+def _needed_by_definition(mean: float, std: float, n: int, gamma: float) -> int:
+    """Law & Kelton's n_r*(γ), by counting up from n."""
+    target = gamma / (1 + gamma)
+    i = n
+    while t_ppf(0.975, i - 1) * std / math.sqrt(i) > target * abs(mean):
+        i += 1
+    return i
+
+
+@pytest.mark.parametrize(
+    ("mean", "std", "n"),
+    [(10.0, 2.0, 3), (10.0, 2.0, 30), (-5.0, 4.0, 2), (100.0, 1.0, 5), (1.0, 0.3, 10)],
+)
+def test_replications_for_relative_precision_follow_law_and_kelton(
+    mean: float, std: float, n: int
+) -> None:
+    needed = replications_for_relative_precision(mean, std, n, 0.05)
+    assert needed == _needed_by_definition(mean, std, n, 0.05)
+    assert needed is not None and needed >= n
+
+
+def test_replications_for_relative_precision_edge_cases() -> None:
+    assert replications_for_relative_precision(10.0, 0.0, 4, 0.05) == 4  # no spread
+    assert replications_for_relative_precision(0.0, 1.0, 4, 0.05) is None  # zero mean
+    assert replications_for_relative_precision(math.nan, 1.0, 4, 0.05) is None
+    assert replications_for_relative_precision(1e-9, 1.0, 4, 0.05) is None  # beyond 1e12
+    # a looser precision or confidence needs fewer replications
+    tight = replications_for_relative_precision(10.0, 2.0, 5, 0.02)
+    loose = replications_for_relative_precision(10.0, 2.0, 5, 0.10)
+    low = replications_for_relative_precision(10.0, 2.0, 5, 0.02, confidence=0.8)
+    assert tight is not None and loose is not None and low is not None
+    assert loose < tight and low < tight
+    with pytest.raises(ValueError, match="n must be >= 2"):
+        replications_for_relative_precision(10.0, 2.0, 1, 0.05)
+    with pytest.raises(ValueError, match="precision must be a positive number, got 0"):
+        replications_for_relative_precision(10.0, 2.0, 5, 0)
+
+
+def test_adjusted_and_relative_half_widths() -> None:
+    assert adjusted_relative_precision(0.05) == pytest.approx(0.05 / 1.05)
+    for bad in (0.0, -0.1, math.inf, math.nan):
+        with pytest.raises(ValueError, match="precision"):
+            adjusted_relative_precision(bad)
+    assert relative_half_width(-20.0, 1.0) == 0.05
+    assert relative_half_width(0.0, 0.0) == 0.0
+    assert relative_half_width(0.0, 1.0) == math.inf
+    assert math.isnan(relative_half_width(5.0, math.nan))
 
 
 def _mser_brute(y: np.ndarray, batch: int = 5) -> int:

@@ -35,8 +35,12 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return importlib.import_module("g60rail.plot")
-    if name in {"replicate", "sweep", "tune"}:
+    if name in {"replicate", "select_best", "sweep", "tune"}:
         from g60rail import experiment
 
         return getattr(experiment, name)
+    if name == "preview":
+        from g60rail.experiment.preview import preview
+
+        return preview
     raise AttributeError(f"module 'g60rail' has no attribute {name!r}")

@@ -45,6 +45,7 @@ def _services(n: int, departures: list[str], teu: float) -> Callable[[Path], str
         g60 = data["services"]["g60"]
         g60 = {**g60, "departures": departures, "demand": {**g60["demand"], "teu_per_week": teu}}
         g60.pop("train_sets", None)  # the copies have no return service for their sets
+        g60.pop("empties", None)  # nor for their empty boxes
         data["services"] = {f"s{i}": g60 for i in range(n)}
         path = folder / f"services_{n}.toml"
         path.write_text(tomli_w.dumps(data), encoding="utf-8")

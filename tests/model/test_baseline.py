@@ -1,4 +1,7 @@
-"""The packaged baseline: calibration targets, capacity effects, reproducibility."""
+"""The packaged baseline: its tables, capacity effects at the Songjiang hub, reproducibility.
+
+The calibration targets are checked over a year in ``tests/validation/test_calibration.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +12,29 @@ import pandas as pd
 import pytest
 
 import g60rail as g6
-from tests.conftest import freight_baseline
+from tests.conftest import freight_baseline, songjiang_hub
+
+DAYS = 42
 
 
 @pytest.fixture(scope="module")
 def baseline() -> g6.Scenario:
-    return freight_baseline()
+    """The Songjiang hub's services: what the capacity and reproducibility tests read."""
+    return songjiang_hub()
 
 
 @pytest.fixture(scope="module")
-def run120(baseline: g6.Scenario) -> g6.Result:
-    return g6.simulate(baseline, days=120, seed=11)
+def run42() -> g6.Result:
+    """Six weeks of the whole freight corridor."""
+    return g6.simulate(freight_baseline(), days=DAYS, seed=11)
 
 
 def conserved(k: dict[str, float]) -> bool:
     return k["freight.teu_created"] == k["freight.teu_delivered"] + k["freight.teu_in_system_end"]
 
 
-def test_calibration_targets(run120: g6.Result) -> None:
-    k = run120.kpis
-    # shared/corridor-facts.md, "Calibration targets for the baseline scenario"
-    assert 70 <= k["transit.songjiang_kunming.h_mean"] <= 95  # published 82 h
-    assert 24 <= k["transit.kunming_vientiane.h_mean"] <= 32  # 26 h timetable, 30 h first
-    assert k["border.mohan.clearance_h_mean"] < 5  # "railway fast-pass"
-    assert 39 <= k["freight.g60.train_fill_teu_mean"] <= 50  # 39 TEU first train .. 50
-
-
-def test_conservation_and_kpi_names(run120: g6.Result) -> None:
-    k = run120.kpis
+def test_conservation_and_kpi_names(run42: g6.Result) -> None:
+    k = run42.kpis
     assert conserved(k)
     assert k["freight.teu_created"] > 10_000
     for name in (
@@ -57,10 +55,10 @@ def test_conservation_and_kpi_names(run120: g6.Result) -> None:
         assert name in k and not math.isnan(k[name]), name
 
 
-def test_container_table_matches_kpis_and_timestamps_are_ordered(run120: g6.Result) -> None:
-    c = run120.tables["containers"]
-    assert c["teu"].sum() == run120.kpis["freight.teu_created"]
-    assert c.loc[c["t_delivered"].notna(), "teu"].sum() == run120.kpis["freight.teu_delivered"]
+def test_container_table_matches_kpis_and_timestamps_are_ordered(run42: g6.Result) -> None:
+    c = run42.tables["containers"]
+    assert c["teu"].sum() == run42.kpis["freight.teu_created"]
+    assert c.loc[c["t_delivered"].notna(), "teu"].sum() == run42.kpis["freight.teu_delivered"]
     rail = c[c["mode"] == "rail"]
     seq = [
         "t_created",
@@ -77,13 +75,13 @@ def test_container_table_matches_kpis_and_timestamps_are_ordered(run120: g6.Resu
     # a box never reaches a milestone without the ones before it
     for a, b in itertools.pairwise(seq):
         assert not (rail[a].isna() & rail[b].notna()).any(), (a, b)
-    ts = run120.tables["timeseries"]
+    ts = run42.tables["timeseries"]
     assert pd.api.types.is_datetime64_any_dtype(ts["date"])
-    assert ts["teu_created"].sum() == run120.kpis["freight.teu_created"]
+    assert ts["teu_created"].sum() == run42.kpis["freight.teu_created"]
 
 
-def test_trains_table(run120: g6.Result) -> None:
-    t = run120.tables["trains"]
+def test_trains_table(run42: g6.Result) -> None:
+    t = run42.tables["trains"]
     assert (t["teu"] <= 82).all()
     full = [
         sid for sid, spec in g6.load_scenario("baseline").services.items() if spec.policy == "full"
@@ -92,7 +90,7 @@ def test_trains_table(run120: g6.Result) -> None:
     assert (timed["t_departed"] >= timed["t_planned"] - 1e-9).all()  # never early
     assert (t["run_h"] > 0).all()
     g60 = t[t["service"] == "g60"]
-    assert len(g60) >= 30  # two a week for 120 days, minus those still running
+    assert len(g60) >= 2 * DAYS // 7 - 2  # two a week, minus those still running
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers(baseline: g6.Scenario) -> None:
@@ -113,7 +111,7 @@ def test_one_reach_stacker_raises_hub_dwell(baseline: g6.Scenario, seed: int) ->
     one = g6.simulate(baseline.with_overrides({"hub.reach_stackers": 1}), days=60, seed=seed)
     # common random numbers: the same bookings arrive in both runs, so the difference
     # is the stackers' doing, not noise; at baseline volume it is about +1 h
-    assert one.kpis["freight.teu_created"] == four.kpis["freight.teu_created"]
+    assert one.kpis["freight.teu_booked"] == four.kpis["freight.teu_booked"]
     assert one.kpis["hub.dwell_h_mean"] > four.kpis["hub.dwell_h_mean"] + 0.3
     # work conservation: about the same moves shared by a quarter of the machines
     moves = one.kpis["hub.reach_stacker_moves"] / four.kpis["hub.reach_stacker_moves"]
@@ -131,7 +129,7 @@ def test_tiny_yard_builds_a_gate_queue_and_loses_nothing(baseline: g6.Scenario) 
     assert big.kpis["hub.gate_wait_h_mean"] < 0.05
     assert tiny.kpis["hub.gate_wait_h_mean"] > 1.0
     assert tiny.kpis["hub.gate_queue_max"] > big.kpis["hub.gate_queue_max"]
-    assert tiny.kpis["freight.teu_created"] == big.kpis["freight.teu_created"]
+    assert tiny.kpis["freight.teu_booked"] == big.kpis["freight.teu_booked"]
     assert conserved(tiny.kpis)
     # trucks wait instead of dropping boxes: the yard exceeds its truck capacity only
     # through rail arrivals, which it never refuses

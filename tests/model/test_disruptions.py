@@ -98,7 +98,7 @@ def test_breakdowns_raise_dwell_and_lose_nothing() -> None:
     )
     a = g6.simulate(base, days=60, seed=4).kpis
     b = g6.simulate(hit, days=60, seed=4).kpis
-    assert a["freight.teu_created"] == b["freight.teu_created"]  # same bookings
+    assert a["freight.teu_booked"] == b["freight.teu_booked"]  # same bookings
     assert b["hub.dwell_h_mean"] > a["hub.dwell_h_mean"]
     assert b["disruption.breakdowns"] > 0
     assert b["freight.teu_created"] == b["freight.teu_delivered"] + b["freight.teu_in_system_end"]

@@ -7,6 +7,9 @@ terminal B; A-B 2 h.
 
 from __future__ import annotations
 
+from collections.abc import Generator
+
+import simpy
 from pytest import approx
 
 from g60rail.model.rolling_stock import TrainSetPool
@@ -104,3 +107,40 @@ def test_sets_are_spread_by_departures() -> None:
     assert TrainSetPool.spread(4, {"a": 7, "b": 7}) == {"a": 2, "b": 2}
     assert TrainSetPool.spread(5, {"a": 7, "b": 1}) == {"a": 4, "b": 1}
     assert sum(TrainSetPool.spread(40, {"a": 56, "b": 56}).values()) == 40
+
+
+def _pool_timeline(at: dict[str, int], known_run: bool) -> tuple[list[float], TrainSetPool]:
+    """A train asks for a set at ``b`` at t = 1 h; when granted, the time is recorded."""
+    env = simpy.Environment()
+    pool = TrainSetPool(env, "p", at)
+    if known_run:
+        pool.ran("a", "b", 5.0)  # a loaded train of the pool took 5 h from a to b
+    granted: list[float] = []
+
+    def train() -> Generator[simpy.Event, None, None]:
+        yield env.timeout(1.0)
+        ev = pool.take("b")
+        if ev is not None:
+            yield ev
+        granted.append(env.now)
+
+    env.process(train())
+    env.run(until=50.0)
+    return granted, pool
+
+
+def test_an_idle_set_runs_light_to_where_a_train_waits() -> None:
+    # three sets idle at a, none at b: at t = 1 one of them leaves a empty and, after the
+    # 5 h a loaded train took, reaches b at 6, where the waiting train takes it
+    granted, pool = _pool_timeline({"a": 3, "b": 0}, known_run=True)
+    assert granted == approx([6.0])
+    assert pool.light_runs == 1
+    assert pool.free == {"a": 2, "b": 0}
+    assert pool.wait_h.mean() == approx(5.0)
+
+
+def test_no_light_run_from_the_last_set_or_without_a_known_running_time() -> None:
+    granted, pool = _pool_timeline({"a": 1, "b": 0}, known_run=True)  # a keeps its reserve
+    assert granted == [] and pool.light_runs == 0
+    granted, pool = _pool_timeline({"a": 3, "b": 0}, known_run=False)
+    assert granted == [] and pool.light_runs == 0

@@ -1,46 +1,37 @@
-"""The baseline against the published calibration targets.
+"""The baseline against the published calibration targets, over a year (seed 3).
 
-Source: ../shared/corridor-facts.md, "Calibration targets for the baseline scenario":
-Songjiang -> Kunming ≈ 82 h (en.people.cn 2023-10-08), Kunming -> Vientiane 26–30 h
-(Economic Daily 2024-03-28; CCTV 2021-12-05), Mohan clearance below 5 h (People's Daily
-EN 2024-03-20), Songjiang -> Vientiane door to door ≈ 5–6 days, G60 train 39–50 TEU
-(People's Daily 2023-11-10; Xinhua 2021-12-08), Songjiang HSR station ≈ 68,500 passengers
-and 190 departures a day (Shine 2024-06, 2024-12-26).  The table itself is built by
-:func:`g60rail.experiment.calibration.calibration_table`.
-
-Door to door is reported, not asserted: the baseline's G60 runs twice a week and boxes
-wait in the Songjiang yard for it, which puts the simulated mean above the 5–6 days the
-corridor's publicity quotes (see the table's ``ok`` column and the issue notes).
+Every target lies in its accepted range; at least five of them are ``held_out``: no input
+was chosen to meet them (see each target's ``basis`` in
+:data:`g60rail.experiment.calibration.TARGETS`, and its source).  The same year checks
+that nothing is lost (conservation) and that the backlog does not keep growing.
 """
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 
 import g60rail as g6
-from g60rail.experiment.calibration import TARGETS, calibration_table, format_calibration
+from g60rail.cli import main
+from g60rail.experiment.calibration import (
+    HELD_OUT,
+    TARGETS,
+    calibration_records,
+    calibration_table,
+    format_calibration,
+)
 from g60rail.result import Result
-
-ASSERTED = {
-    "transit.songjiang_kunming.h_mean",
-    "transit.kunming_vientiane.h_mean",
-    "border.mohan.clearance_h_mean",
-    "freight.g60.train_fill_teu_mean",
-    "pax.station_passengers_per_day",
-    "pax.departures_per_day",
-}
 
 
 @pytest.fixture(scope="module")
 def year() -> Result:
     """One simulated year of the packaged baseline (seasons and weekdays average out)."""
-    return g6.simulate(g6.load_scenario("baseline"), days=365, seed=0, record_containers=False)
+    return g6.simulate(g6.load_scenario("baseline"), days=365, seed=3, record_containers=False)
 
 
-def test_baseline_meets_the_targets(year: Result) -> None:
-    """Every target but door to door lies in its accepted range over a year."""
+def test_baseline_meets_every_target(year: Result) -> None:
     df = calibration_table(year)
     print("\n" + format_calibration(df))  # shown with pytest -s: the calibration document
     assert list(df.columns[:8]) == [
@@ -53,18 +44,42 @@ def test_baseline_meets_the_targets(year: Result) -> None:
         "value",
         "ok",
     ]
-    freight = [t.kpi for t in TARGETS if not t.optional]
-    assert set(freight) <= set(df["kpi"])
-    if "pax.passengers" in year.kpis:
-        assert {"pax.station_passengers_per_day", "pax.departures_per_day"} <= set(df["kpi"])
+    assert {t.kpi for t in TARGETS} == set(df["kpi"])  # the station's rows included
     for row in df.itertuples(index=False):
         assert math.isfinite(row.value), row.kpi
-        if row.kpi in ASSERTED:
-            assert row.ok, f"{row.quantity}: {row.value:.1f} {row.unit} not in {row.target}"
+        assert row.ok, f"{row.quantity}: {row.value:,.1f} {row.unit} not in {row.target}"
+    assert (df["kind"] == HELD_OUT).sum() >= 5
     text = format_calibration(df)
     for q in df["quantity"]:
         assert q in text
-    assert f"{int(df['ok'].sum())} of {len(df)} targets met" in text
+    assert f"{len(df)} of {len(df)} targets met" in text
+
+
+def test_the_year_loses_nothing_and_reaches_a_steady_state(year: Result) -> None:
+    k = year.kpis
+    assert k["freight.teu_created"] == k["freight.teu_delivered"] + k["freight.teu_in_system_end"]
+    assert k["freight.tonnes_created"] == pytest.approx(
+        k["freight.tonnes_delivered"] + k["freight.tonnes_in_system_end"]
+    )
+    assert k["freight.backlog_growing"] == 0.0
+    assert k["freight.teu_empty"] > 0
+
+
+def test_calibration_json_lists_every_target(year: Result) -> None:
+    records = calibration_records(calibration_table(year))
+    assert json.loads(json.dumps(records)) == records  # plain JSON values only
+    for r in records:
+        assert {"quantity", "kpi", "low", "high", "value", "kind", "ok"} <= set(r)
+        assert r["kind"] in {"fitted", HELD_OUT} and r["ok"] is True
+
+
+def test_validate_json_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "baseline", "--calibration", "--json", "--days", "3"]) == 0
+    out = capsys.readouterr()
+    records = json.loads(out.out)  # standard output holds the JSON alone
+    assert [r["kpi"] for r in records] == [t.kpi for t in TARGETS]
+    assert all(isinstance(r["ok"], bool) for r in records)
+    assert "valid scenario" in out.err
 
 
 def test_missing_kpis_are_reported_not_hidden() -> None:

@@ -72,9 +72,9 @@ POLICIES = {
 
 CASES = [
     ("baseline", {}, 45, 0),
-    ("baseline", NO_STATION, 180, 1),
+    ("baseline", NO_STATION, 60, 1),  # a year: tests/validation/test_calibration.py
     ("congested", {**NO_STATION, **CONGESTED}, 45, 2),
-    ("disrupted", {**NO_STATION, **DISRUPTIONS}, 90, 3),
+    ("disrupted", {**NO_STATION, **DISRUPTIONS}, 60, 3),
     ("disrupted+congested", {**NO_STATION, **DISRUPTIONS, **CONGESTED}, 45, 4),
     ("policies", {**NO_STATION, **POLICIES}, 60, 5),
 ]

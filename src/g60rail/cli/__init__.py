@@ -6,7 +6,8 @@ Ctrl-C (one line; nothing half-written), 141 when the reader of its output went 
 (``g60rail validate baseline | head -3``; nothing is printed).  A file that cannot be
 written (a full disk, no permission) is a one-line error with status 2 as well.  Each
 subcommand lives in its own module and registers itself on the parser:
-:mod:`~g60rail.cli.run`, :mod:`~g60rail.cli.scenarios`, :mod:`~g60rail.cli.experiment`.
+:mod:`~g60rail.cli.run`, :mod:`~g60rail.cli.scenarios`, :mod:`~g60rail.cli.experiment`
+(``sweep``), :mod:`~g60rail.cli.tune`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from g60rail.cli import experiment, run, scenarios
+from g60rail.cli import experiment, run, scenarios, tune
 from g60rail.cli.common import EXIT_INTERRUPTED, EXIT_USER_ERROR, Interrupted, UserError
 from g60rail.errors import ScenarioError
 
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (run, scenarios, experiment):
+    for module in (run, scenarios, experiment, tune):
         module.register(sub)
     return parser
 

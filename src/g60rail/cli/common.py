@@ -1,6 +1,7 @@
 """What every ``g60rail`` subcommand shares: the user-error and interruption types,
-argument types, the checks of a scenario against a run's dates, the output folder check
-and the KPI table printed on the terminal."""
+argument types, ``KEY=VALUE`` items and comma-separated values, the checks of a scenario
+against a run's dates, the output folder check and the KPI table printed on the
+terminal."""
 
 from __future__ import annotations
 
@@ -24,9 +25,13 @@ __all__ = [
     "check_dates",
     "format_kpis",
     "int_at_least",
+    "key_value",
+    "nonneg_float",
     "parse_sets",
     "positive_days",
     "seed_arg",
+    "split_values",
+    "toml_value",
     "writable_dir",
 ]
 
@@ -51,6 +56,83 @@ def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
         key, value = parse_override(item)
         out[key] = value
     return out
+
+
+def key_value(flag: str, text: str) -> tuple[str, str]:
+    """Split a ``KEY=VALUE`` item of ``flag`` into its stripped key and raw value.
+
+    Raises
+    ------
+    UserError
+        No ``=``, or an empty key or value, naming the flag and the item.
+    """
+    if "=" not in text:
+        raise UserError(f"{flag} {text!r}: expected KEY=VALUE")
+    key, raw = (s.strip() for s in text.split("=", 1))
+    if not key or not raw:
+        raise UserError(f"{flag} {text!r}: expected KEY=VALUE with both parts")
+    return key, raw
+
+
+def toml_value(key: str, raw: str) -> Any:
+    """The value of ``raw`` (a TOML value) for the dotted ``key``, as ``--set`` reads it."""
+    return parse_override(f"{key}={raw}")[1]
+
+
+_CLOSE = {"[": "]", "{": "}"}
+
+
+def split_values(text: str, flag: str) -> list[str]:
+    """Split ``text`` at the commas outside brackets, braces and quotes:
+    ``'2,[1, 2],"a,b"'`` -> ``["2", "[1, 2]", '"a,b"']``.
+
+    Raises
+    ------
+    UserError
+        Unbalanced brackets or braces, or an unclosed quote, naming ``flag``.
+    """
+    parts: list[str] = []
+    depth: list[str] = []
+    quote: str | None = None
+    start = 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote is not None:
+            if ch == "\\" and quote == '"':
+                i += 1  # an escaped character inside a basic string
+            elif ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in _CLOSE:
+            depth.append(_CLOSE[ch])
+        elif ch in "]}":
+            if not depth or depth.pop() != ch:
+                raise UserError(f"{flag} {text!r}: unbalanced {ch!r}")
+        elif ch == "," and not depth:
+            parts.append(text[start:i].strip())
+            start = i + 1
+        i += 1
+    if quote is not None or depth:
+        raise UserError(f"{flag} {text!r}: an unclosed {quote or depth[-1]!r}")
+    parts.append(text[start:].strip())
+    return parts
+
+
+def nonneg_float(flag: str) -> Callable[[str], float]:
+    """An argparse type: a finite number >= 0, errors naming ``flag``."""
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} must be a number, got {text!r}") from None
+        if not math.isfinite(v) or v < 0:
+            raise argparse.ArgumentTypeError(f"{flag} must be >= 0, got {text!r}")
+        return v
+
+    return parse
 
 
 def positive_days(text: str) -> float:

@@ -36,6 +36,8 @@ TUNE_FILES = (
     "study.db",
     "trials.csv",
     "trials.parquet",
+    "pareto.csv",
+    "pareto.parquet",
     "tuning.png",
     "best.json",
     "best_scenario.json",

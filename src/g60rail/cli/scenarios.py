@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
+import json
 import sys
 import types
 import typing
@@ -34,33 +36,44 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from g60rail.geo import leg_table
     from g60rail.scenario.io import load_scenario
 
+    if args.json and not args.calibration:
+        raise UserError("--json prints the calibration table: give --calibration too")
     sc = load_scenario(args.file)
-    print(f"{args.file}: valid scenario {sc.meta.name!r} (hash {sc.hash})")
+    # with --json, standard output carries the JSON alone: the report goes to stderr
+    say = functools.partial(print, file=sys.stderr if args.json else sys.stdout)
+    say(f"{args.file}: valid scenario {sc.meta.name!r} (hash {sc.hash})")
     if len(sc.base_chain) > 1:
-        print(f"  resolved from {' <- '.join(sc.base_chain)}")
-    print(
+        say(f"  resolved from {' <- '.join(sc.base_chain)}")
+    say(
         f"  {len(sc.places)} places, {len(sc.legs)} legs, {len(sc.services)} services, "
         f"{len(sc.borders)} border ports, station: {'yes' if sc.station else 'no'}"
     )
     for g in leg_table(sc.places, sc.legs):
         flag = "" if g.circuity >= 1.0 else "   <- route km shorter than the geodesic!"
-        print(
+        say(
             f"  leg {g.from_:>12} - {g.to:<12} {g.mode:<10} {g.km:8.0f} km "
             f"(geodesic {g.geodesic_km:7.0f} km){flag}"
         )
     if args.calibration:
         import g60rail as g6
-        from g60rail.experiment.calibration import calibration_table, format_calibration
+        from g60rail.experiment.calibration import (
+            calibration_records,
+            calibration_table,
+            format_calibration,
+        )
 
         check_dates(sc, args.days)
-        print(
+        say(
             f"\ncalibration: {args.days:g} days, seed {args.seed} (targets: published "
             "figures on the corridor; each target's source is in "
             "g60rail.experiment.calibration.TARGETS)"
         )
         sys.stdout.flush()
-        result = g6.simulate(sc, days=args.days, seed=args.seed)
-        print(format_calibration(calibration_table(result)))
+        table = calibration_table(g6.simulate(sc, days=args.days, seed=args.seed))
+        if args.json:
+            print(json.dumps(calibration_records(table), indent=2, ensure_ascii=False))
+        else:
+            print(format_calibration(table))
     return 0
 
 
@@ -361,6 +374,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--calibration",
         action="store_true",
         help="also simulate and compare with the published calibration targets",
+    )
+    val.add_argument(
+        "--json",
+        action="store_true",
+        help="with --calibration: print the table as a JSON list of targets (quantity, kpi, "
+        "low, high, unit, value, kind, ok, target, source, basis), the report on stderr",
     )
     val.add_argument(
         "--days", type=positive_days, default=365.0, help="simulated days for --calibration (365)"

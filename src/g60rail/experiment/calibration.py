@@ -166,8 +166,8 @@ TARGETS: tuple[Target, ...] = (
         "border.mohan.trains_per_day",
         "Xinhua 2024-09-18; fznews 2025-01-02",
         HELD_OUT,
-        "bookings, train sizes and dispatch (trains of the other provinces leave when "
-        "full): no timetable fixes the count",
+        "bookings, train sizes (23 wagons, the Kunming centre's figure) and dispatch "
+        "(trains of the other provinces leave when full): no timetable fixes the count",
     ),
     Target(
         "Tonnes a year across the border",
@@ -216,12 +216,14 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target(
         "Vientiane South transshipment to and from metre gauge",
-        "≈ 800 kt a year (accepted 400–1,200 kt)",
-        4.0e5,
-        1.2e6,
+        "> 300 kt a year expected, capacity ≈ 800 kt (accepted 300–800 kt)",
+        3.0e5,
+        8.0e5,
         "t/yr",
         "onward.vientiane_bangkok.tonnes_per_year",
-        "china-railway.com.cn 2022-07-08",
+        "China Railway 2022-07-01 via Global Times and Railway Gazette (more than 300 kt a "
+        "year expected); china-railway.com.cn 2022-07-08 (annual transshipment capacity "
+        "about 800 kt)",
         HELD_OUT,
         "the share of bookings bound for Thailand (estimate) and their tonnes per TEU",
     ),

@@ -159,6 +159,32 @@ class ReachStackers:
         yield self.env.timeout(self.move_h())
         self.pool.release()
 
+    def lift(self, priority: int, n: int, done: Callable[[list[float]], None]) -> None:
+        """One stacker, once granted, makes ``n`` moves one after the other; then
+        ``done`` is called with the end time of each move, hours.
+
+        Event-driven (no process): the grant and one timeout for the moves together.
+        """
+        env = self.env
+
+        def granted(_e: simpy.Event | None = None) -> None:
+            t, ends = env.now, []
+            for _ in range(n):
+                t += self.move_h()
+                ends.append(t)
+
+            def finished(_e: simpy.Event) -> None:
+                self.pool.release()
+                done(ends)
+
+            env.timeout(t - env.now).callbacks.append(finished)
+
+        grant = self.pool.acquire(priority)
+        if grant is None:
+            granted()
+        else:
+            grant.callbacks.append(granted)
+
 
 class Gate:
     """Truck gate lanes with a processing time per truck, open daily in local hours.
@@ -202,58 +228,96 @@ class Gate:
         """Wait of each truck at the out-gate."""
         self.busy_h = 0.0
 
-    def serve(
-        self, admit: Callable[[], simpy.Event | None] | None = None, out: bool = False
-    ) -> Generator[simpy.Event, Any, float]:
-        """Pass one truck: wait for a lane and, holding it, for ``admit`` (yard space) and
-        for an opening long enough for the processing; then the processing time.
+    def enter(
+        self, done: Callable[[float], None], admit: Callable[[], simpy.Event | None] | None = None
+    ) -> None:
+        """Pass one truck through the in-gate: wait for a lane and, holding it, for
+        ``admit`` (yard space) and for an opening long enough for the processing; then
+        the processing time.  ``done(start)`` is called once the truck is through, with
+        the start of its processing, hours.
 
         A truck that comes while the gate is closed, or whose processing would not be
         done by closing, waits in its lane for the next opening.  The gate queue level
         counts trucks from arrival until their processing starts; a truck served at once
-        never shows in it.
+        never shows in it.  Event-driven (no process): each step is a callback of the
+        event it waits for.
 
         Parameters
         ----------
+        done
+            Called when the truck has passed.
         admit
             Called once the truck holds a lane: ``None`` when it may go on, else an event
             to wait for.
-        out
-            The truck leaves (out-gate: its wait is recorded apart).
-
-        Returns
-        -------
-        float
-            When its processing started, hours.
         """
-        env = self.env
-        t0 = env.now
-        lane = self.lanes.acquire()
-        wait = admit() if admit is not None and lane is None else None
-        queued = lane is not None or wait is not None
-        if queued:
+        self._pass(False, admit, done)
+
+    def leave(self, done: Callable[[float], None]) -> None:
+        """Pass one truck through the out-gate, by the rules of :meth:`enter` (without
+        yard admission); its wait is recorded apart."""
+        self._pass(True, None, done)
+
+    def _pass(
+        self,
+        out: bool,
+        admit: Callable[[], simpy.Event | None] | None,
+        done: Callable[[float], None],
+    ) -> None:
+        t0 = self.env.now
+        grant = self.lanes.acquire()
+        if grant is not None:
             self.queue.add(t0, 1)
-            if lane is not None:
-                yield lane
-                wait = admit() if admit is not None else None
-            if wait is not None:
-                yield wait
+            grant.callbacks.append(lambda _e: self._admit(t0, out, admit, True, done))
+        else:
+            self._admit(t0, out, admit, False, done)
+
+    def _admit(
+        self,
+        t0: float,
+        out: bool,
+        admit: Callable[[], simpy.Event | None] | None,
+        queued: bool,
+        done: Callable[[float], None],
+    ) -> None:
+        """The truck holds a lane: wait for yard space, if need be."""
+        wait = admit() if admit is not None else None
+        if wait is None:
+            self._open(t0, out, queued, done)
+            return
+        if not queued:
+            self.queue.add(t0, 1)
+        wait.callbacks.append(lambda _e: self._open(t0, out, True, done))
+
+    def _open(self, t0: float, out: bool, queued: bool, done: Callable[[float], None]) -> None:
+        """Wait for an opening long enough for the processing, if need be."""
+        env = self.env
         d = (self.out_process_h if out else self.process_h)()
         if self.hours is not None:
             start = self.hours.next_start_h(env.now, d)
             if start > env.now:
                 if not queued:
                     self.queue.add(env.now, 1)
-                    queued = True
-                yield env.timeout(start - env.now)
-        if queued:
-            self.queue.add(env.now, -1)
-        (self.out_wait_h if out else self.wait_h).add(env.now - t0)
+                env.timeout(start - env.now).callbacks.append(
+                    lambda _e: self._process(t0, d, out, True, done)
+                )
+                return
+        self._process(t0, d, out, queued, done)
+
+    def _process(
+        self, t0: float, d: float, out: bool, queued: bool, done: Callable[[float], None]
+    ) -> None:
+        env = self.env
         start = env.now
+        if queued:
+            self.queue.add(start, -1)
+        (self.out_wait_h if out else self.wait_h).add(start - t0)
         self.busy_h += d
-        yield env.timeout(d)
-        self.lanes.release()
-        return start
+
+        def through(_e: simpy.Event) -> None:
+            self.lanes.release()
+            done(start)
+
+        env.timeout(d).callbacks.append(through)
 
 
 class LoadingTracks:
@@ -494,10 +558,11 @@ class Hub:
             q = self.queues[service] = ServiceQueue(self.env)
         return q
 
-    def truck_in(self, boxes: list[Container]) -> Generator:
-        """A truck delivers ``boxes``: in-gate (lane, yard space, opening hours,
-        processing), a reach stacker lifts them off into the yard, where they join the
-        queue of their service; then the truck leaves through the out-gate.
+    def truck_in(self, boxes: list[Container]) -> None:
+        """A truck delivers ``boxes``, now at the gate: in-gate (lane, yard space, opening
+        hours, processing), a reach stacker lifts them off into the yard one after the
+        other, where they join the queue of their service; then the truck leaves through
+        the out-gate.  Event-driven: the truck needs no process.
 
         Sets ``t_gate_arrive``, ``t_gate_pass`` (start of the in-gate processing, what
         the cut-off reads), ``t_gate_in`` = ``t_yard_in`` (in the yard), then
@@ -505,29 +570,31 @@ class Hub:
         """
         env = self.env
         t_arrive = env.now
-        teu = sum(b.teu for b in boxes)
+        teu = 0
         for b in boxes:
             b.t_gate_arrive = t_arrive
-        t_pass = yield from self.gate.serve(lambda: self.yard.admit(teu))
-        for b in boxes:
-            b.t_gate_pass = t_pass
-        # one reach stacker lifts the truck's boxes off, one after the other
-        grant = self.stackers.pool.acquire(TRUCK_WORK)
-        if grant is not None:
-            yield grant
-        for b in boxes:
-            yield env.timeout(self.stackers.move_h())
-            b.t_gate_in = env.now
-            b.t_yard_in = env.now
-        self.stackers.pool.release()
-        for b in boxes:
-            self.queue(b.current.ref).push(b)
-        t_out = yield from self.gate.serve(out=True)
-        for b in boxes:
-            b.t_gate_out_pass = t_out
-            b.t_gate_out = env.now
-        if boxes[0].t_created >= self.yard.warmup_h:
-            self.truck_turnaround_h.add(env.now - t_arrive)
+            teu += b.teu
+
+        def passed(t_pass: float) -> None:
+            for b in boxes:
+                b.t_gate_pass = t_pass
+            self.stackers.lift(TRUCK_WORK, len(boxes), lifted)
+
+        def lifted(ends: list[float]) -> None:
+            for b, t in zip(boxes, ends, strict=True):
+                b.t_gate_in = b.t_yard_in = t
+            for b in boxes:
+                self.queue(b.current.ref).push(b)
+            self.gate.leave(gone)
+
+        def gone(t_out: float) -> None:
+            for b in boxes:
+                b.t_gate_out_pass = t_out
+                b.t_gate_out = env.now
+            if boxes[0].t_created >= self.yard.warmup_h:
+                self.truck_turnaround_h.add(env.now - t_arrive)
+
+        self.gate.enter(passed, lambda: self.yard.admit(teu))
 
     def pickup_delay_h(self, dwell_h: float) -> float:
         """How long after now, when a box is put down in the yard, its consignee's truck
@@ -540,9 +607,10 @@ class Hub:
         u = self._pickup_u.take(1)[0]
         return self._pickup_profile.arrival_after(now + dwell_h, now, u) - now
 
-    def truck_out(self, box: Container, handed_over: Callable[[Container], None]) -> Generator:
-        """A consignee's truck collects ``box``: in-gate (lane, opening hours, processing),
-        one stacker move onto the truck, then the out-gate.
+    def truck_out(self, box: Container, handed_over: Callable[[Container], None]) -> None:
+        """A consignee's truck, now at the gate, collects ``box``: in-gate (lane, opening
+        hours, processing), one stacker move onto the truck, then the out-gate.
+        Event-driven: the truck needs no process.
 
         Sets ``t_pickup_arrive`` and ``t_pickup_pass`` (start of the in-gate processing);
         ``handed_over`` is called with the box once it is on the truck and out of the
@@ -550,10 +618,18 @@ class Hub:
         """
         env = self.env
         t_arrive = box.t_pickup_arrive = env.now
-        box.t_pickup_pass = yield from self.gate.serve()
-        yield from self.stackers.move(TRUCK_WORK)
-        self.yard.remove(box, by_train=False)
-        handed_over(box)
-        yield from self.gate.serve(out=True)
-        if box.t_created >= self.yard.warmup_h:
-            self.truck_turnaround_h.add(env.now - t_arrive)
+
+        def passed(t_pass: float) -> None:
+            box.t_pickup_pass = t_pass
+            self.stackers.lift(TRUCK_WORK, 1, loaded)
+
+        def loaded(_ends: list[float]) -> None:
+            self.yard.remove(box, by_train=False)
+            handed_over(box)
+            self.gate.leave(gone)
+
+        def gone(_t_out: float) -> None:
+            if box.t_created >= self.yard.warmup_h:
+                self.truck_turnaround_h.add(env.now - t_arrive)
+
+        self.gate.enter(passed)

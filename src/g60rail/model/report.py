@@ -153,6 +153,8 @@ def freight_kpis(world: World) -> dict[str, float]:
         "freight.teu_created": float(world.teu_created),
         "freight.teu_delivered": float(world.teu_delivered),
         "freight.teu_in_system_end": float(world.teu_in_system()),
+        "freight.teu_empty": float(world.empties.teu),
+        "freight.teu_booked": float(world.teu_created - world.empties.teu),
         "freight.tonnes_created": world.tonnes_created,
         "freight.tonnes_delivered": world.tonnes_delivered,
         "freight.tonnes_in_system_end": world.tonnes_in_system(),
@@ -204,6 +206,7 @@ def freight_kpis(world: World) -> dict[str, float]:
     for pool_id, pool in sorted(world.trains.pools.items()):
         k[f"freight.{pool_id}.train_sets"] = float(pool.size)
         k[f"freight.{pool_id}.set_wait_h_mean"] = pool.wait_h.mean()
+        k[f"freight.{pool_id}.light_runs"] = float(pool.light_runs)
     if world.failures or world.scenario.disruptions.closures:
         k["disruption.breakdowns"] = float(sum(f.failures for f in world.failures))
         k["disruption.equipment_down_h"] = sum(f.down_h for f in world.failures)

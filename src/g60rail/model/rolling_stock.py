@@ -3,6 +3,7 @@ sets that services run."""
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -75,6 +76,12 @@ class TrainSetPool:
     none is there; at the end of its run the set stands at the last stop again after its
     servicing time.  So a late inbound train delays the outbound one.
 
+    When trains wait for a set at one end while sets stand idle at another (the loads
+    are not balanced: more trains leave one end than come back to it), an idle set is
+    sent back empty (a light run), keeping one set in reserve where it stands.  A light
+    run takes as long as the last loaded run of the pool between the same places (none
+    is sent before one such run is known) and does not occupy the line's sections.
+
     Parameters
     ----------
     env
@@ -91,7 +98,12 @@ class TrainSetPool:
         self.free = dict(at)
         self.size = sum(at.values())
         self._waiting: dict[str, deque[simpy.Event]] = {}
+        self._coming: dict[str, int] = {}
+        self.run_h: dict[tuple[str, str], float] = {}
+        """The last loaded run's time between two places, hours (what a light run takes)."""
         self.wait_h = Tally()
+        self.light_runs = 0
+        """Sets sent back empty."""
 
     @staticmethod
     def spread(sets: int, departures: dict[str, int]) -> dict[str, int]:
@@ -122,6 +134,7 @@ class TrainSetPool:
         t0 = self.env.now
         ev.callbacks.append(lambda _e: self.wait_h.add(self.env.now - t0))
         self._waiting.setdefault(place, deque()).append(ev)
+        self._send_light()
         return ev
 
     def arrive(self, place: str) -> None:
@@ -131,3 +144,43 @@ class TrainSetPool:
             waiting.popleft().succeed()
         else:
             self.free[place] = self.free.get(place, 0) + 1
+            self._send_light()
+
+    def ran(self, origin: str, destination: str, hours: float) -> None:
+        """A loaded train of the pool ran from ``origin`` to ``destination`` in ``hours``."""
+        self.run_h[origin, destination] = hours
+
+    def _send_light(self) -> None:
+        """Send idle sets empty to where trains wait for one, beyond those on their way."""
+        for there, waiting in self._waiting.items():
+            short = len(waiting) - self._coming.get(there, 0)
+            while short > 0:
+                source = self._idle_source(there)
+                if source is None:
+                    break
+                self.free[source] -= 1
+                self._coming[there] = self._coming.get(there, 0) + 1
+                self.light_runs += 1
+                self.env.timeout(self.run_h[source, there]).callbacks.append(
+                    functools.partial(self._light_arrival, there)
+                )
+                short -= 1
+
+    def _idle_source(self, there: str) -> str | None:
+        """A place other than ``there`` with more than one idle set, no train waiting and a
+        known running time to ``there``; the one with most idle sets."""
+        best = None
+        for place, n in self.free.items():
+            if (
+                place != there
+                and n > 1
+                and not self._waiting.get(place)
+                and (place, there) in self.run_h
+                and (best is None or n > self.free[best])
+            ):
+                best = place
+        return best
+
+    def _light_arrival(self, place: str, _e: simpy.Event) -> None:
+        self._coming[place] -= 1
+        self.arrive(place)

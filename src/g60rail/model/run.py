@@ -6,8 +6,10 @@ import math
 import platform
 from importlib.metadata import PackageNotFoundError, version
 
+import pandas as pd
 import simpy
 
+from g60rail.model.footprint import DELIVERY_KEYS, footprint_kpis
 from g60rail.model.report import freight_kpis, freight_tables
 from g60rail.model.world import World
 from g60rail.random import Streams
@@ -91,6 +93,11 @@ def simulate(
     world.run()
     kpis = freight_kpis(world)
     tables = freight_tables(world)
+    deliveries = pd.DataFrame(
+        [(*key, *sums) for key, sums in world.deliveries.items()],
+        columns=[*DELIVERY_KEYS, "teu", "tonnes", "box20", "box40"],
+    )
+    kpis.update(footprint_kpis(scenario, deliveries))
     del world, env  # the freight model's state is not needed for the station's run
     if scenario.station is not None:
         from g60rail.model.station import simulate_station

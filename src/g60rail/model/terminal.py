@@ -112,17 +112,17 @@ class Terminal:
         if box.hop == len(box.itinerary):
             box.t_arrived = self.env.now
             self.on_arrived(box)
-            self.env.process(self._deliver(box))
+            # the consignee's truck comes after the box's dwell
+            delay = self.hub.pickup_delay_h(box.dwell_h)
+            self.env.timeout(delay).callbacks.append(
+                lambda _e: self.hub.truck_out(box, self._handed_over)
+            )
             return
         nxt = box.current
         if nxt.kind == "onward":
             self.env.process(self._onward(box, self.onward[nxt.ref]))
         else:
             self.hub.queue(nxt.ref).push(box)
-
-    def _deliver(self, box: Container) -> Generator:
-        yield self.env.timeout(self.hub.pickup_delay_h(box.dwell_h))
-        yield from self.hub.truck_out(box, self._handed_over)
 
     def _handed_over(self, box: Container) -> None:
         """The box is on its consignee's truck (which still has the out-gate to pass)."""

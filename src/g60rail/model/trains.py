@@ -371,7 +371,8 @@ class TrainRuns:
         self.departures: list[tuple[str, int]] = []
         """(service, TEU on board) per departure."""
         self._tids = itertools.count()
-        self._filling: dict[str, int] = {}  # trains of a service not yet departed
+        self._filling: dict[str, list[Train]] = {}
+        """Trains of each service not yet departed from its origin."""
         self.pools: dict[str, TrainSetPool] = {}
         self._turnaround: dict[str, Sampler] = {}
         for pool, sets in scenario.train_sets().items():
@@ -397,9 +398,10 @@ class TrainRuns:
     def timetable(self, sid: str, spec: ServiceSpec) -> Generator:
         """SimPy process: place every timetabled train of a service on its track.
 
-        Under ``full`` a placement is skipped while the service's previous train is still
-        filling at the origin: a second train would only wait behind it, holding a
-        train set and a track.
+        Under ``full`` a placement is skipped while the service's trains not yet departed
+        from the origin have room for every box waiting there: another train would only
+        wait behind them, holding a train set and a track.  With more boxes waiting than
+        that room (a backlog), every placement is made.
         """
         hub = self.hubs.get(spec.route[0])
         window = hub.spec.load_window_h if hub is not None else 0.0
@@ -408,19 +410,30 @@ class TrainRuns:
             t_place = max(0.0, t - window)
             if t_place > self.env.now:
                 yield self.env.timeout(t_place - self.env.now)
-            if spec.policy == "full" and self._filling.get(sid, 0) > 0:
+            if spec.policy == "full" and not self._needs_train(sid, spec, hub):
                 continue
             self.env.process(self._run(sid, spec, t, hub))
 
+    def _needs_train(self, sid: str, spec: ServiceSpec, hub: Hub | None) -> bool:
+        """Whether more TEU wait for ``sid`` at its origin than its trains not yet
+        departed (loading, or waiting for a set) can still take."""
+        pending = self._filling.get(sid)
+        if not pending:
+            return True
+        room = sum(spec.capacity_teu - tr.teu for tr in pending)
+        queue = hub.queue(sid) if hub is not None else self.siding(spec.route[0], sid)
+        return queue.teu > room
+
     def _run(self, sid: str, spec: ServiceSpec, t_planned: float, hub: Hub | None) -> Generator:
         env = self.env
-        self._filling[sid] = self._filling.get(sid, 0) + 1
+        train = Train(next(self._tids), sid, spec.capacity_teu, t_planned)
+        pending = self._filling.setdefault(sid, [])
+        pending.append(train)
         pool = self.pools.get(self.scenario.pool_of(sid))
         if pool is not None:  # the train needs a set standing at its origin
             waiting = pool.take(spec.route[0])
             if waiting is not None:
                 yield waiting
-        train = Train(next(self._tids), sid, spec.capacity_teu, t_planned)
         ad: simpy.Event | None = None
         if hub is not None:
             ad = yield from hub.arrive_on_ad_track()
@@ -461,7 +474,7 @@ class TrainRuns:
                 env, train, spec, self.siding(spec.route[0], sid), None, loaded_at_siding
             ).run()
         self._depart(train)
-        self._filling[sid] -= 1
+        pending.remove(train)
         if hub is not None and ad is not None:
             hub.leave_ad_track(ad)
         route = spec.route
@@ -479,6 +492,7 @@ class TrainRuns:
             line.leave(route[-1], holding)
         train.t_arrived = env.now
         if pool is not None:
+            pool.ran(route[0], route[-1], train.t_arrived - train.t_departed)
             self._return_set(pool, sid, route[-1])
         self.rows.append(
             (

@@ -9,7 +9,7 @@ itself (see :mod:`g60rail.model.report`).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 
 import simpy
 
@@ -18,6 +18,7 @@ from g60rail.model.border import BorderPort
 from g60rail.model.cargo import GATE_TIMES, MILESTONES, Container
 from g60rail.model.demand import Booking, DemandGenerator
 from g60rail.model.disruptions import EquipmentFailures, closure_windows
+from g60rail.model.empties import EMPTY, EmptyReturns
 from g60rail.model.hub import Hub, ServiceQueue
 from g60rail.model.network import RailNetwork
 from g60rail.model.probes import DailyCounter, Tally
@@ -168,10 +169,16 @@ class World:
         self.tonnes_delivered = 0.0
         self.daily = DailyCounter(horizon_h)
         self.container_rows: list[tuple] = []
+        self.deliveries: dict[tuple[str, str, str, str, str, bool], list[float]] = {}
+        """Delivered boxes by (mode, service, origin, first terminal, destination, empty):
+        [TEU, tonnes, 20-foot boxes, 40-foot boxes] (what the footprint reads)."""
         self.transit_h: dict[tuple[str, str, str], Tally] = {}
         self.door_h: dict[tuple[str, str, str], Tally] = {}
         self._cids = itertools.count()
         self._drayage: dict[tuple[str, str], float] = {}
+        self.empties = EmptyReturns(
+            env, scenario, streams, self.book, lambda: next(self._cids), horizon_h
+        )
 
         self.demands = [
             DemandGenerator(
@@ -293,8 +300,12 @@ class World:
             return
         first = boxes[0].itinerary[0]
         hub = self.hubs.get(first.from_)
-        if hub is not None:
-            env.process(self._truck_to_hub(hub, origin, boxes, delay))
+        if hub is not None:  # the truck drives to the hub's gate
+            d = delay + self.drayage_h(origin, hub.place)
+            if d > 0:
+                env.timeout(d).callbacks.append(lambda _e: hub.truck_in(boxes))
+            else:
+                hub.truck_in(boxes)
             return
         q = self.siding(first.from_, first.ref)
 
@@ -307,14 +318,6 @@ class World:
             env.timeout(delay).callbacks.append(at_siding)
         else:
             at_siding()
-
-    def _truck_to_hub(
-        self, hub: Hub, origin: str, boxes: list[Container], delay: float
-    ) -> Generator:
-        d = delay + self.drayage_h(origin, hub.place)
-        if d > 0:
-            yield self.env.timeout(d)
-        yield from hub.truck_in(boxes)  # the boxes join their service's queue in the yard
 
     def _arrived(self, box: Container) -> None:
         self.daily.add(self.env.now, f"teu_arrived.{box.mode}", box.teu)
@@ -333,9 +336,25 @@ class World:
 
     def _delivered(self, box: Container) -> None:
         del self.live[box.cid]
+        if self.empties.services and box.mode == "rail" and box.commodity != EMPTY:
+            self.empties.delivered(box)
         self.teu_delivered += box.teu
         self.tonnes_delivered += box.tonnes
         self.daily.add(self.env.now, "teu_delivered", box.teu)
+        key = (
+            box.mode,
+            box.service,
+            box.origin,
+            box.itinerary[0].from_,
+            box.destination,
+            box.commodity == EMPTY,
+        )
+        group = self.deliveries.get(key)
+        if group is None:
+            group = self.deliveries[key] = [0.0, 0.0, 0.0, 0.0]
+        group[0] += box.teu
+        group[1] += box.tonnes
+        group[2 if box.teu == 1 else 3] += 1.0
         if self.record_containers:
             self.container_rows.append(self.container_row(box))
 

@@ -17,6 +17,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from g60rail.errors import ScenarioError
 from g60rail.scenario.base import FrozenModel
 from g60rail.scenario.disruption_spec import DisruptionsSpec
+from g60rail.scenario.footprint_spec import FootprintSpec
 from g60rail.scenario.line_spec import LineSpec
 from g60rail.scenario.overrides import override_data, validated
 from g60rail.scenario.routes import Hop, plan_from, plan_itinerary
@@ -84,6 +85,7 @@ class Scenario(FrozenModel):
     station: StationSpec | None = None
     disruptions: DisruptionsSpec = Field(default_factory=DisruptionsSpec)
     costs: CostSpec = Field(default_factory=CostSpec)
+    footprint: FootprintSpec | None = None
     commodities: dict[str, CommoditySpec] = Field(default_factory=default_commodities)
 
     # Set by g60rail.scenario.io once the scenario is built; kept by with_overrides.
@@ -102,6 +104,7 @@ class Scenario(FrozenModel):
             or _line_problems(self)
             or _pool_problems(self)
             or _route_problems(self)
+            or _empties_problems(self)
         )
         if len(problems) == 1:
             raise problems[0]
@@ -368,6 +371,25 @@ def _reference_problems(sc: Scenario) -> list[ScenarioError]:
                     value=c.where[0],
                 )
             )
+    return out
+
+
+def _empties_problems(sc: Scenario) -> list[ScenarioError]:
+    """Every terminal where a service with empties delivers has trains back to its origin."""
+    out: list[ScenarioError] = []
+    terminals = {sc.hub.place, *(t.place for t in sc.terminals.values())}
+    for sid, s in sc.services.items():
+        if s.empties is None or s.demand is None:
+            continue
+        for dest in s.demand.destinations:
+            if dest in terminals and sc.itinerary_from(dest, s.route[0]) is None:
+                out.append(
+                    ScenarioError(
+                        f"no train takes an empty box from {dest!r} back to {s.route[0]!r}",
+                        field=f"services.{sid}.empties",
+                        value=dest,
+                    )
+                )
     return out
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "CostSpec",
     "DemandSpec",
     "Drayage",
+    "EmptiesSpec",
     "HubSpec",
     "Leg",
     "Meta",
@@ -321,6 +322,25 @@ class DemandSpec(FrozenModel):
         return v
 
 
+class EmptiesSpec(FrozenModel):
+    """Empty boxes that a service's consignees send back by rail.
+
+    A box of the service delivered at a terminal becomes, with probability ``share``, an
+    empty box that a truck brings back to that terminal's gate ``back_h`` after the
+    delivery (unpacking and the drive back); it travels by rail to the service's origin,
+    on the first trains that go its way, and is collected there like any box.  An empty
+    box carries no cargo tonnes.
+    """
+
+    share: Probability = Field(
+        description="share of the service's boxes delivered at a terminal that return "
+        "empty by rail to its origin"
+    )
+    back_h: DistSpec = Field(
+        description="delivery to the empty box's arrival at the terminal's gate, hours"
+    )
+
+
 class ServiceSpec(FrozenModel):
     """A train service: its route, timetable, capacity, dispatch policy and demand.
 
@@ -359,6 +379,9 @@ class ServiceSpec(FrozenModel):
         0.0, description="servicing of a set at the end of a run before its next departure"
     )
     demand: DemandSpec | None = None
+    empties: EmptiesSpec | None = Field(
+        None, description="empty boxes repositioned by rail to the origin; none: no empties"
+    )
 
     @field_validator("departures")
     @classmethod

@@ -1,0 +1,279 @@
+"""The offered load of every resource of a scenario, from the scenario alone.
+
+:func:`preview` reads the demand, timetables and handling times the model reads and
+gives, for every server of the corridor, its offered load ρ = arrival rate × mean service
+time / servers, with the service's availability (a gate's opening hours) in the
+denominator, in milliseconds and without a simulation.  A resource at or above ρ = 1 is
+flagged: its queue grows without bound, whatever a run of any length says.  Where the
+model reports a utilisation of the resource (``hub.reach_stacker_utilization``,
+``border.mohan.officer_utilization`` ...), the preview predicts its value too
+(``predicted_kpi``: the average over all hours of the day, as the model measures it).
+
+What it counts, as the model moves boxes (:mod:`g60rail.model.hub`,
+:mod:`~g60rail.model.trains`, :mod:`~g60rail.model.terminal`,
+:mod:`~g60rail.model.border`): every box booked by rail follows the itinerary of its
+service and destination; at a terminal it is lifted once off its truck and once onto its
+train, off a train and onto the next or onto its consignee's truck; every truck passes the
+gate in and out; a departure holds an arrival/departure track from its placement
+``load_window_h`` before its time until it leaves and a loading track while it is worked,
+an arrival with boxes ending there holds both while shunted and unloaded; a box on a
+train reaching a border port needs a declaration unless pre-declared, and a box held for
+inspection leaves the port on the first train of any service that takes it its way.
+Empty boxes sent back (``services.*.empties``) are boxes too.  Monthly seasonality and the
+station's weekday and peak multipliers are averaged over the period asked for.
+
+Approximations, where the model's mechanism is not a rate times a time: the hold of a
+``hybrid`` train that misses its minimum fill (its ``max_hold_h``, with the chance of the
+miss from its Poisson bookings), the placement-to-departure time of a ``full`` train (a
+fluid cycle at the mean booking rate: train sets are taken to be there when it is placed
+and boxes to come round the clock, which overstates the loading-track hours where a gate
+closes at night), which train a held box boards (in proportion to the trains with room
+for it: the TEU they left spare and those of their own boxes held there) and the yard's
+stock (Little's law with the booking lead, the dwell and the wait for the next
+departure).
+
+The box flows and the trains that carry them are in
+:mod:`g60rail.experiment.preview_flows`; the work of the container terminals and the HSR
+station, and their rows, in :mod:`g60rail.experiment.preview_hubs`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from g60rail.experiment.preview_flows import (
+    Flow,
+    Service,
+    booked_flows,
+    held_share,
+    merged,
+    month_weights,
+    pickup,
+    port_calls,
+    rerouted,
+    services,
+)
+from g60rail.experiment.preview_hubs import (
+    NAN,
+    Row,
+    hub_loads,
+    hub_rows,
+    open_share,
+    row,
+    station_rows,
+)
+from g60rail.random import as_distribution as dist_of
+from g60rail.scenario.schema import Scenario, parse_weekly_time
+
+__all__ = ["COLUMNS", "Preview", "preview"]
+
+COLUMNS = (
+    "resource",
+    "place",
+    "servers",
+    "offered_load",
+    "predicted_kpi",
+    "utilization_kpi",
+    "flag",
+    "basis",
+)
+"""Columns of :attr:`Preview.table`, one row per resource: ``servers`` (lanes, TEU of
+yard, reach stackers, tracks, officers, TEU a week of a timetable, train pairs a day of a
+section's capacity ...), ``offered_load`` (ρ), ``predicted_kpi`` (the value predicted for
+the KPI named in ``utilization_kpi``; NaN and None where the model reports none),
+``flag`` (ρ >= 1) and ``basis`` (the arithmetic, in words)."""
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The offered load of every resource of one scenario (see :func:`preview`).
+
+    Attributes
+    ----------
+    scenario
+        The scenario's name.
+    days
+        Length of the period averaged over, days.
+    table
+        One row per resource, columns :data:`COLUMNS`.
+    """
+
+    scenario: str
+    days: float
+    table: pd.DataFrame = field(repr=False)
+
+    @property
+    def feasible(self) -> bool:
+        """Whether every resource has an offered load below 1."""
+        return not bool(self.table["flag"].any())
+
+    @property
+    def overloaded(self) -> pd.DataFrame:
+        """The flagged rows (ρ >= 1), highest first."""
+        return self.table[self.table["flag"]].sort_values("offered_load", ascending=False)
+
+    def load(self, resource: str, place: str) -> float:
+        """The offered load of one resource at one place (KeyError if there is none)."""
+        hit = self.table[(self.table["resource"] == resource) & (self.table["place"] == place)]
+        if hit.empty:
+            raise KeyError(f"no {resource!r} at {place!r} in the preview")
+        return float(hit["offered_load"].iloc[0])
+
+    def __str__(self) -> str:
+        t = self.table.assign(
+            flag=self.table["flag"].map({True: "ρ>=1", False: ""}),
+            utilization_kpi=self.table["utilization_kpi"].fillna(""),
+        )
+        body = t.to_string(
+            index=False,
+            formatters={
+                "servers": "{:g}".format,
+                "offered_load": "{:.3f}".format,
+                "predicted_kpi": lambda v: "" if math.isnan(v) else f"{v:.4g}",
+            },
+        )
+        over = ", ".join(
+            f"{r.resource} at {r.place} (ρ = {r.offered_load:.2f})"
+            for r in self.overloaded.itertuples()
+        )
+        verdict = f"NOT feasible: {over}" if over else "feasible: every offered load is below 1"
+        return f"Preview of {self.scenario!r} over {self.days:g} days\n{body}\n{verdict}"
+
+
+# -- rows --------------------------------------------------------------------------------------
+def _border_rows(sc: Scenario, flows: list[Flow], svc: dict[str, Service]) -> list[Row]:
+    """Rows of every border port's customs officers (declarations), scanners (trains) and
+    inspection bays (held boxes), in the port's opening hours."""
+    ports = {b.place: b for b in sc.borders.values()}
+    decl: dict[str, float] = defaultdict(float)
+    held: dict[str, float] = defaultdict(float)
+    for fl in flows:
+        for _, route, k, port in port_calls(sc, fl):
+            decl[port.place] += fl.boxes * (1.0 - port.predeclared_share)
+            held[port.place] += fl.boxes * held_share(sc, port, route, k, fl.commodity)
+    rows: list[Row] = []
+    for p, port in ports.items():
+        trains = sum(v.trains for sid, v in svc.items() if p in sc.services[sid].route[1:])
+        share = open_share(port.opening.open_h, port.opening.close_h)
+        kpi = f"border.{p}.officer_utilization"
+        for what, n, rate, unit, t_h in (
+            ("customs_officers", port.officers, decl[p], "declarations", port.declaration_h),
+            ("scanners", port.scanners, trains, "trains", port.scan_h),
+            ("inspection_bays", port.inspection_bays, held[p], "held boxes", port.inspection_h),
+        ):
+            u = rate * dist_of(t_h).mean / n
+            basis = f"{rate:.2f} {unit}/h x {dist_of(t_h).mean:.3g} h, open {24 * share:g} h"
+            if what == "customs_officers":
+                rows.append(row(what, p, n, u / share, basis, kpi, u))
+            else:
+                rows.append(row(what, p, n, u / share, basis))
+    return rows
+
+
+def _section_rows(sc: Scenario, svc: dict[str, Service]) -> list[Row]:
+    """Rows of every single-track section: freight and passenger trains a day against
+    twice its capacity in train pairs a day, and its predicted occupancy."""
+    rows: list[Row] = []
+    for line_id, line in sc.lines.items():
+        ids, n = line.station_ids, len(line.stations) - 1
+        freight, pax, pax_h = np.zeros(n), np.zeros(n), np.zeros(n)
+        for sid, s in sc.services.items():
+            for a, b in zip(s.route, s.route[1:], strict=False):
+                if sc.line_between(a, b) == line_id:
+                    i, j = sorted((ids.index(a), ids.index(b)))
+                    freight[i:j] += 24.0 * svc[sid].trains
+        for path in line.passenger_paths:
+            per_day = sum(len(parse_weekly_time(t)) for t in path.departures) / 7.0
+            i, j = sorted((ids.index(path.from_), ids.index(path.to)))
+            pax[i:j] += per_day
+            pax_h[i:j] += per_day * np.array([line.km_of(k) for k in range(i, j)]) / path.speed_kmh
+        gap_h = line.station_interval_min / 60.0
+        for i, sec in enumerate(line.section_ids):
+            if line.track_of(i) != "single":
+                continue
+            window = line.maintenance_of(i)
+            busy = freight[i] * (dist_of(line.running_time(i)).mean + gap_h) + pax_h[i]
+            busy += pax[i] * gap_h + (window.duration_min / 60.0 if window is not None else 0.0)
+            pairs, per_day = line.capacity_pairs_per_day(i), freight[i] + pax[i]
+            basis = f"{per_day:.1f} trains a day on 2 x {pairs:.1f} pairs"
+            rho, occupancy, kpi = (
+                per_day / (2 * pairs),
+                min(1.0, busy / 24.0),
+                f"line.{sec}.occupancy",
+            )
+            rows.append(row("single_track_section", sec, pairs, rho, basis, kpi, occupancy))
+    return rows
+
+
+def _train_rows(svc: dict[str, Service]) -> list[Row]:
+    """Rows of every service: TEU booked on its trains against its timetable's TEU."""
+    return [
+        row(
+            "train_capacity",
+            sid,
+            168.0 * v.capacity,
+            v.teu / v.capacity if v.capacity else NAN,
+            f"{168 * v.teu:.0f} TEU a week on {168 * v.capacity:.0f} TEU of departures",
+        )
+        for sid, v in svc.items()
+    ]
+
+
+# -- the preview -------------------------------------------------------------------------------
+def preview(scenario: Scenario, days: float = 365.0, *, first_day: float = 0.0) -> Preview:
+    """The offered load ρ of every resource of ``scenario``, without simulating it.
+
+    Parameters
+    ----------
+    scenario
+        The scenario.
+    days
+        Length of the period, days, over which the calendar is averaged: the monthly
+        seasonality of demand, the station's weekday and peak multipliers.
+    first_day
+        Its first day, days after ``scenario.meta.start``.
+
+    Returns
+    -------
+    Preview
+        One row per resource (:data:`COLUMNS`): the hub and each terminal (gate lanes,
+        yard, reach stackers, loading and arrival/departure tracks), each border port
+        (customs officers, scanners, inspection bays), each service (``train_capacity``:
+        TEU booked on its trains against its departures), each single-track section
+        (trains a day against twice its capacity in train pairs a day) and the HSR
+        station (each entrance's security lanes in their busiest hour, the ticket-gate
+        groups and the exit gates in their busiest window).
+
+    Examples
+    --------
+    >>> import g60rail as g6
+    >>> sc = g6.load_scenario("songjiang_design")
+    >>> p = g6.preview(sc.with_overrides({"hub.reach_stackers": 1}))
+    >>> p.feasible, p.load("reach_stackers", "songjiang") > 1
+    (False, True)
+    """
+    terminals = {scenario.hub.place, *(t.place for t in scenario.terminals.values())}
+    booked = booked_flows(scenario, month_weights(scenario, first_day, days), terminals)
+    pick = pickup(scenario, booked)
+    flows = merged(part for f in booked for part in rerouted(scenario, f, pick))
+    svc = services(scenario, flows)
+    rows = hub_rows(scenario, hub_loads(scenario, flows, svc)) + _border_rows(scenario, flows, svc)
+    rows += _train_rows(svc) + _section_rows(scenario, svc)
+    if scenario.station is not None:
+        start = scenario.meta.start.date() + dt.timedelta(days=round(first_day))
+        rows += station_rows(
+            scenario.station, [start + dt.timedelta(days=k) for k in range(max(1, round(days)))]
+        )
+    table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "flag"])
+    table.insert(COLUMNS.index("flag"), "flag", table["offered_load"] >= 1.0)
+    table["servers"] = table["servers"].astype(float)
+    table["utilization_kpi"] = (
+        table["utilization_kpi"].astype(object).where(table["utilization_kpi"].notna(), None)
+    )
+    return Preview(scenario=scenario.meta.name, days=float(days), table=table)
