@@ -14,8 +14,9 @@ import pytest
 import g60rail as g6
 from g60rail.errors import ScenarioError
 from g60rail.experiment.executors import DaskExecutor, Processes, Serial, Task, resolve_executor
-from g60rail.experiment.replications import expand_points, replicate, replication_seeds, sweep
+from g60rail.experiment.replications import replicate, replication_seeds
 from g60rail.experiment.stats import independent_difference, paired_difference, t_interval
+from g60rail.experiment.sweeps import expand_points, sweep
 from g60rail.experiment.tuning import parse_constraint, tune
 from tests.conftest import songjiang_hub
 

@@ -27,7 +27,7 @@ from g60rail.cli import main
 from g60rail.cli.experiment import parse_grid, parse_point
 from g60rail.experiment.executors import Serial
 from g60rail.experiment.impact import disruption_cost
-from g60rail.experiment.replications import sweep
+from g60rail.experiment.sweeps import sweep
 from g60rail.experiment.tuning import tune
 
 FREIGHT = "daily_2025"
@@ -317,7 +317,7 @@ def test_a_closure_outside_the_run_is_reported(freight: g6.Scenario) -> None:
 def test_a_misspelt_plot_kpi_is_refused_before_any_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import g60rail.experiment.replications as replications
+    import g60rail.experiment.sweeps as replications
 
     def never(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the sweep ran")

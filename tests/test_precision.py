@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 
 import g60rail as g6
-from g60rail.experiment.replications import replicate, replication_seeds
-from g60rail.experiment.stats import (
+from g60rail.experiment.precision import (
     adjusted_relative_precision,
     precision_status,
     replicate_until_precise,
     replications_for_relative_precision,
-    summarize,
 )
+from g60rail.experiment.replications import replicate, replication_seeds
+from g60rail.experiment.stats import summarize
 from tests.conftest import songjiang_hub
 
 GAMMA = 0.05

@@ -13,20 +13,21 @@ from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
 import g60rail as g6
-from g60rail.experiment.stats import (
-    STAT_COLUMNS,
+from g60rail.experiment.precision import (
     adjusted_relative_precision,
-    independent_difference,
-    littles_law_gap,
-    mser5,
-    paired_difference,
     relative_half_width,
     replications_for_relative_precision,
-    suggest_warmup_days,
+)
+from g60rail.experiment.stats import (
+    STAT_COLUMNS,
+    independent_difference,
+    littles_law_gap,
+    paired_difference,
     summarize,
     t_interval,
     t_ppf,
 )
+from g60rail.experiment.warmup import mser5, suggest_warmup_days
 
 
 @pytest.mark.parametrize("df", [1, 2, 3, 4.5, 9, 29, 100, 1e4])

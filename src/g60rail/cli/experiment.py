@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -152,7 +153,7 @@ def file_safe(name: str) -> str:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     import g60rail as g6
     from g60rail.cli.outdir import claim, remove_holding
-    from g60rail.experiment.replications import expand_points, sweep
+    from g60rail.experiment.sweeps import expand_points, sweep
     from g60rail.plot.experiment import sweep_chart
 
     grid = parse_grid(args.grid)
@@ -180,7 +181,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     writable_dir(out)
     if held is not None:
         remove_holding(out, held)
-    with executor_from(args) as ex, resumable(out):
+    with executor_from(args) as ex, resumable(out), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the skipped points are printed below
         res = sweep(
             scenario,
             grid,
@@ -208,6 +210,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         f"{args.replications} replications, {args.days:g} days, seed {args.seed}"
     )
     print(table[cols].to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+    for i, reason in res.skipped.items():
+        print(f"point {i} {res.points[i]} not simulated: {reason}")
     files = [p.name for p in res.files] + ["runs.jsonl", "sweep.json"] + [p.name for p in pngs]
     print(f"\nwrote {out}/: {', '.join(files)}")
     return 0

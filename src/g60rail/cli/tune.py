@@ -195,7 +195,7 @@ def _best_json(res: TuneResult, scenario_name: str, objective: str) -> dict[str,
 def _cmd_tune(args: argparse.Namespace) -> int:
     import g60rail as g6
     from g60rail.cli.outdir import claim, remove_holding
-    from g60rail.experiment.replications import write_table
+    from g60rail.experiment.sweeps import write_table
     from g60rail.experiment.tuning import (
         CURRENCY,
         ServiceKpi,
@@ -290,13 +290,19 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         )
     files = [p.name for p in write_table(res.trials, out, "trials")]
     files += [p.name for p in write_table(res.pareto, out, "pareto")]
-    if len(res.trials):
+    simulated = res.trials[res.trials["skipped"] == ""] if "skipped" in res.trials else res.trials
+    if len(simulated):  # a chart of trials the preview ruled out would have no KPIs
         kpi = services[0].kpi if services and services[0].kpi in res.trials else None
         files.append(write_png(tuning_chart(res.trials, kpi=kpi), out / "tuning.png").name)
     with atomic_write(out / "best.json") as fh:
         json.dump(_best_json(res, scenario.meta.name, args.objective), fh, indent=2, default=str)
     files.append("best.json")
     print(f"g60rail tune {scenario.meta.name}: {len(res.trials)} trials ({res.study_name})")
+    skipped = res.trials[res.trials["skipped"] != ""] if "skipped" in res.trials else None
+    if skipped is not None and len(skipped):
+        print(f"{len(skipped)} not simulated: the preview shows them overloaded, e.g.")
+        first = skipped.iloc[0]
+        print(f"  {dict((k, first[k]) for k in space)}: {first['skipped']}")
     if services and len(res.pareto):
         against = ", ".join(f"{s.kpi} ({'min' if s.minimize else 'max'}imised)" for s in services)
         print(f"\nPareto front, life-cycle cost ({CURRENCY}) against {against} (feasible trials):")

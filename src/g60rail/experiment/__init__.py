@@ -9,16 +9,9 @@ the model knows nothing of experiments.
 """
 
 from g60rail.experiment.pareto import non_dominated, pareto_front
-from g60rail.experiment.replications import (
-    ReplicationResult,
-    SweepResult,
-    expand_points,
-    replicate,
-    replication_seeds,
-    sweep,
-    write_table,
-)
+from g60rail.experiment.replications import ReplicationResult, replicate, replication_seeds
 from g60rail.experiment.selection import Selection, kn_select, select_best
+from g60rail.experiment.sweeps import SweepResult, expand_points, sweep, write_table
 from g60rail.experiment.tuning import ServiceKpi, TuneResult, tune
 
 __all__ = [

@@ -71,7 +71,7 @@ from g60rail.experiment.preview_hubs import (
 from g60rail.random import as_distribution as dist_of
 from g60rail.scenario.schema import Scenario, parse_weekly_time
 
-__all__ = ["COLUMNS", "Preview", "preview"]
+__all__ = ["COLUMNS", "Preview", "overload", "preview"]
 
 COLUMNS = (
     "resource",
@@ -226,6 +226,21 @@ def _train_rows(svc: dict[str, Service]) -> list[Row]:
 
 
 # -- the preview -------------------------------------------------------------------------------
+def overload(scenario: Scenario, days: float = 365.0) -> str | None:
+    """Why the preview proves ``scenario`` cannot reach a steady state over ``days``
+    days (its overloaded resources, highest offered load first), or ``None`` when every
+    offered load is below 1: what :func:`~g60rail.sweep` and :func:`~g60rail.tune` skip
+    without simulating."""
+    p = preview(scenario, days)
+    if p.feasible:
+        return None
+    rows = p.overloaded.head(3)
+    listed = ", ".join(
+        f"{r.resource} at {r.place} (load {r.offered_load:.2f})" for r in rows.itertuples()
+    )
+    return f"offered load at or above 1: {listed}"
+
+
 def preview(scenario: Scenario, days: float = 365.0, *, first_day: float = 0.0) -> Preview:
     """The offered load ρ of every resource of ``scenario``, without simulating it.
 

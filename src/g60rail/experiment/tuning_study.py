@@ -30,6 +30,7 @@ import pandas as pd
 from g60rail.errors import ScenarioError
 from g60rail.experiment.executors import Executor, Task
 from g60rail.experiment.pareto import pareto_front
+from g60rail.experiment.preview import overload
 from g60rail.experiment.replications import KPIs
 from g60rail.experiment.tuning_space import (
     CURRENCY,
@@ -40,6 +41,7 @@ from g60rail.experiment.tuning_space import (
     grid_size,
 )
 from g60rail.kpi import Constraint
+from g60rail.scenario.io import scenario_from_dict
 
 __all__ = [
     "NSGA_POPULATION",
@@ -184,6 +186,25 @@ class TrialRunner:
         frame = pd.DataFrame([results[t.key] for t in tasks])
         return {str(k): float(v) for k, v in frame.mean(numeric_only=True).items()}
 
+    def _overload(self, params: dict[str, Any]) -> str | None:
+        """The preview's verdict on a configuration (``None``: no resource overloaded)."""
+        sc = scenario_from_dict(self.base)
+        return overload(sc.with_overrides(params) if params else sc, self.days)
+
+    def _skipped(self, trial: Any, reason: str) -> float | list[float]:
+        """Score a configuration the preview proves overloaded as infeasible and worst,
+        without simulating it; ``reason`` is kept with the trial."""
+        trial.set_user_attr("skipped", reason)
+        trial.set_user_attr("kpis", {})
+        trial.set_user_attr("constraints", [math.inf] * len(self.constraints))
+        trial.set_user_attr("feasible", False)
+        if hasattr(trial, "set_constraint"):
+            for c in self.constraints:
+                trial.set_constraint(str(c), _WORST)
+        if not self.services:
+            return _WORST
+        return [_WORST, *(_WORST if s.minimize else -_WORST for s in self.services)]
+
     def __call__(self, trial: Any) -> float | list[float]:
         import optuna
 
@@ -195,6 +216,9 @@ class TrialRunner:
                 means = old.user_attrs["kpis"]
                 break
         else:
+            reason = self._overload(params)
+            if reason is not None:  # no steady state: not worth simulating
+                return self._skipped(trial, reason)
             means = self._kpi_means(params)
         for c in self.constraints:
             if c.kpi not in means:
@@ -224,8 +248,9 @@ def trials_table(
 ) -> pd.DataFrame:
     """One row per completed trial: ``trial``, the parameters, ``objective`` (the first
     objective), ``cost``, ``feasible``, ``violation`` (the largest constraint violation,
-    <= 0 when feasible), then every KPI mean.  ``attrs``: ``constraints``, ``params`` and
-    ``currency`` (of ``cost``)."""
+    <= 0 when feasible), ``skipped`` (why the preview ruled the configuration out without
+    simulating it, empty when it was simulated), then every KPI mean.  ``attrs``:
+    ``constraints``, ``params`` and ``currency`` (of ``cost``)."""
     import optuna
 
     params = list(spec)
@@ -240,6 +265,7 @@ def trials_table(
                 "cost": configuration_cost(t.params, costs),
                 "feasible": bool(t.user_attrs.get("feasible", False)),
                 "violation": max(viol) if viol else 0.0,
+                "skipped": t.user_attrs.get("skipped", ""),
                 **t.user_attrs.get("kpis", {}),
             }
         )
