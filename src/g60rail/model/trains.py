@@ -1,20 +1,11 @@
-"""Train services: weekly timetables, loading and dispatch at the origin, runs over legs.
+"""Train services: weekly timetables, placement and dispatch at the origin, runs over legs.
 
-Each departure in a service's weekly timetable creates a :class:`Train`.  It is placed on
-a loading track ``load_window_h`` before its time, loaded by reach stackers from the queue
-of boxes waiting for its service, and dispatched by the service's policy:
-
-``scheduled``
-    it leaves at the timetabled time with what is loaded (a train that had to wait for a
-    track first loads the boxes that were waiting at its time);
-``full``
-    it leaves as soon as the next waiting box does not fit;
-``hybrid``
-    on time if it holds at least ``min_fill_teu``, otherwise it keeps loading until it
-    does or ``max_hold_h`` has passed.
-
-It then runs its route leg by leg: at a border port it waits for clearance, at a terminal
-where boxes end their rail hop they are unloaded.
+Each departure in a service's weekly timetable creates a :class:`Train`.  It needs a train
+set standing at its origin, is placed on a loading track ``load_window_h`` before its
+time and loaded under its service's dispatch policy (:mod:`g60rail.model.loading`).  It
+then runs its route leg by leg: at a border port it waits for clearance, at a terminal
+where boxes end their rail hop they are unloaded; at the end of its run its set is free
+again after its servicing.
 """
 
 from __future__ import annotations
