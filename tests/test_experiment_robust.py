@@ -66,6 +66,7 @@ def test_sweep_over_a_list_valued_key(freight: g6.Scenario, tmp_path: Path) -> N
         executor="serial",
         out=tmp_path,
         progress=False,
+        skip_overloaded=False,  # a weekly G60 cannot carry daily_2025's bookings
     )
     assert list(res.runs[DEPARTURES]) == ['["Tue 15:25"]'] * 2 + ['["daily 15:25"]'] * 2
     rows = res.summary[res.summary["kpi"] == "freight.g60.trains_departed"]
@@ -95,9 +96,13 @@ def test_cli_sweep_with_a_list_valued_point(
         "--out",
         str(tmp_path),
     ]
-    assert main(args) == 0, capsys.readouterr().err
+    assert main([*args, "--keep-overloaded"]) == 0, capsys.readouterr().err
     assert (tmp_path / "sweep_freight.g60.trains_departed.png").read_bytes()[:4] == b"\x89PNG"
     assert len(pd.read_csv(tmp_path / "runs.csv")) == 4
+    # without the flag the weekly G60 (it cannot carry daily_2025's bookings) is left out
+    assert main([*args, "--overwrite"]) == 0
+    assert "point 0" in capsys.readouterr().out
+    assert len(pd.read_csv(tmp_path / "runs.csv")) == 2
 
 
 # -- item 2: local processes from any script -------------------------------------------------

@@ -15,7 +15,8 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SHORT = {
     "01_quickstart": "DAYS = 14\nSEED = 7",
     "02_tuning_hub_capacity": (
-        "DAYS = 14\nREPLICATIONS = 2\nSTACKERS = [1, 2, 4]\nTRACKS = [1, 4]"
+        "DAYS = 14\nREPLICATIONS = 2\nN_TRIALS = 12\nCONFIRM_REPLICATIONS = 3\n"
+        "INDIFFERENCE = 0.5\nSEED = 0\nEXECUTOR = 'serial'"
     ),
     "03_passenger_station": "DAYS = 1\nSEED = 7",
     "04_border_and_disruptions": "DAYS = 21\nSEED = 7",

@@ -194,6 +194,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             points=points,
             progress=False if args.quiet else None,
             warmup_days=args.warmup_days,
+            skip_overloaded=not args.keep_overloaded,
         )
     varying = [p for p in res.params if res.runs[p].nunique() > 1] or res.params
     pngs = []
@@ -285,5 +286,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         metavar="KPI",
         help="KPI to plot against the first swept key (repeatable; hub.dwell_h_mean)",
+    )
+    sw.add_argument(
+        "--keep-overloaded",
+        action="store_true",
+        help="simulate the points the preview proves overloaded too (by default they are "
+        "left out and listed)",
     )
     sw.set_defaults(func=_cmd_sweep)

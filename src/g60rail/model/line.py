@@ -302,23 +302,38 @@ class Section:
         now = self.env.now
         start = max(now, self._free_at[lane])
         if self.windows:
-            start = self.windows.clear(start, run)
+            start = self._clear_of_windows(lane, start, run)
         if start > now:
             if not self._wake[lane]:
                 self._wake[lane] = True
                 self.env.timeout(start - now).callbacks.append(lambda _e: self._woken(lane))
             return None
-        exit_h = now + run
+        exit_h = now + self._passage_h(lane, now, run)
         if self.single:
             self._busy[lane] = True
             self.occupied_h += run + self.interval_h
         else:
-            if self.ordered_exit:
-                exit_h = max(exit_h, self._last_exit[lane] + self.headway_h)
             self._last_exit[lane] = exit_h
             self._free_at[lane] = now + self.headway_h
             self.occupied_h += exit_h - now
         return exit_h
+
+    def _passage_h(self, lane: int, start: float, run: float) -> float:
+        """How long a train entering at ``start`` stays in the section, hours: its
+        running time, or longer on double track where it may not leave before the train
+        ahead has left plus the headway."""
+        if self.single or not self.ordered_exit:
+            return run
+        return max(run, self._last_exit[lane] + self.headway_h - start)
+
+    def _clear_of_windows(self, lane: int, start: float, run: float) -> float:
+        """The earliest entry at or after ``start`` whose whole passage misses every
+        maintenance window and closure."""
+        while True:
+            later = self.windows.clear(start, self._passage_h(lane, start, run))
+            if later <= start:
+                return start
+            start = later
 
     def _dispatch(self, lane: int) -> None:
         queue = self._queue[lane]
