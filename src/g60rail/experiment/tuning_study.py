@@ -163,6 +163,7 @@ class TrialRunner:
         self.constraints = constraints
         self.objective = objective
         self.services = list(services)
+        self._scenario = scenario_from_dict(base)  # the base, validated once for the preview
 
     def _suggest(self, trial: Any) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -188,7 +189,7 @@ class TrialRunner:
 
     def _overload(self, params: dict[str, Any]) -> str | None:
         """The preview's verdict on a configuration (``None``: no resource overloaded)."""
-        sc = scenario_from_dict(self.base)
+        sc = self._scenario
         return overload(sc.with_overrides(params) if params else sc, self.days)
 
     def _skipped(self, trial: Any, reason: str) -> float | list[float]:

@@ -88,6 +88,41 @@ _INF = math.inf
 
 
 @_njit(cache=True, nogil=True)
+def _join(
+    ev_t: np.ndarray,
+    ev_g: np.ndarray,
+    ev_d: np.ndarray,
+    last_up: np.ndarray,
+    n_ev: int,
+    g: int,
+    t: float,
+) -> int:
+    """A passenger joins gate group ``g``'s queue at ``t`` [h]: a +1 event, merged into
+    the group's last join when that was at the same time; returns the event count."""
+    lu = last_up[g]
+    if lu >= 0 and ev_t[lu] == t:
+        ev_d[lu] += 1
+        return n_ev
+    ev_t[n_ev] = t
+    ev_g[n_ev] = g
+    ev_d[n_ev] = 1
+    last_up[g] = n_ev
+    return n_ev + 1
+
+
+@_njit(cache=True, nogil=True)
+def _leave(
+    ev_t: np.ndarray, ev_g: np.ndarray, ev_d: np.ndarray, n_ev: int, g: int, t: float
+) -> int:
+    """A passenger leaves gate group ``g``'s queue at ``t`` [h]: a -1 event; returns the
+    event count."""
+    ev_t[n_ev] = t
+    ev_g[n_ev] = g
+    ev_d[n_ev] = -1
+    return n_ev + 1
+
+
+@_njit(cache=True, nogil=True)
 def gate_stage(
     e_dep: np.ndarray,
     e_reach: np.ndarray,
@@ -330,19 +365,8 @@ def gate_stage(
                 n_board += 1
                 if jt < best:  # waited in the queue from jt to best
                     if not counted:
-                        lu = last_up[g]
-                        if lu >= 0 and ev_t[lu] == jt:  # joined with others: one +k event
-                            ev_d[lu] += 1
-                        else:
-                            ev_t[n_ev] = jt
-                            ev_g[n_ev] = g
-                            ev_d[n_ev] = 1
-                            last_up[g] = n_ev
-                            n_ev += 1
-                    ev_t[n_ev] = best
-                    ev_g[n_ev] = g
-                    ev_d[n_ev] = -1
-                    n_ev += 1
+                        n_ev = _join(ev_t, ev_g, ev_d, last_up, n_ev, g, jt)
+                    n_ev = _leave(ev_t, ev_g, ev_d, n_ev, g, best)
         if t_att >= bound:
             break
         # ---- every attempt at t_att: the closing departures' queues, then pre-gate misses
@@ -358,19 +382,8 @@ def gate_stage(
                 join[x] = jt
                 if jt < t_att:
                     if (e_flags[x] & F_COUNTED) == 0:
-                        lu = last_up[g]
-                        if lu >= 0 and ev_t[lu] == jt:
-                            ev_d[lu] += 1
-                        else:
-                            ev_t[n_ev] = jt
-                            ev_g[n_ev] = g
-                            ev_d[n_ev] = 1
-                            last_up[g] = n_ev
-                            n_ev += 1
-                    ev_t[n_ev] = t_att
-                    ev_g[n_ev] = g
-                    ev_d[n_ev] = -1
-                    n_ev += 1
+                        n_ev = _join(ev_t, ev_g, ev_d, last_up, n_ev, g, jt)
+                    n_ev = _leave(ev_t, ev_g, ev_d, n_ev, g, t_att)
                 if (e_flags[x] & F_REBOOKED) != 0:
                     counts[d, C_REBOOKED_MISSED] += 1
                 else:
@@ -385,19 +398,8 @@ def gate_stage(
                 y_join[y] = jt
                 if jt < t_att:
                     if y_counted[y] == 0:
-                        lu = last_up[g]
-                        if lu >= 0 and ev_t[lu] == jt:
-                            ev_d[lu] += 1
-                        else:
-                            ev_t[n_ev] = jt
-                            ev_g[n_ev] = g
-                            ev_d[n_ev] = 1
-                            last_up[g] = n_ev
-                            n_ev += 1
-                    ev_t[n_ev] = t_att
-                    ev_g[n_ev] = g
-                    ev_d[n_ev] = -1
-                    n_ev += 1
+                        n_ev = _join(ev_t, ev_g, ev_d, last_up, n_ev, g, jt)
+                    n_ev = _leave(ev_t, ev_g, ev_d, n_ev, g, t_att)
                 counts[d, C_REBOOKED_MISSED] += 1
                 att[n_att] = -1 - y
                 n_att += 1
@@ -478,29 +480,13 @@ def gate_stage(
             jt = e_reach[x] if e_reach[x] > o else o
             if jt < bound and (e_flags[x] & F_COUNTED) == 0:
                 e_flags[x] |= F_COUNTED
-                lu = last_up[g]
-                if lu >= 0 and ev_t[lu] == jt:
-                    ev_d[lu] += 1
-                else:
-                    ev_t[n_ev] = jt
-                    ev_g[n_ev] = g
-                    ev_d[n_ev] = 1
-                    last_up[g] = n_ev
-                    n_ev += 1
+                n_ev = _join(ev_t, ev_g, ev_d, last_up, n_ev, g, jt)
         y = y_ptr[k]
         while y >= 0:
             jt = y_reach[y] if y_reach[y] > o else o
             if jt < bound and y_counted[y] == 0:
                 y_counted[y] = 1
-                lu = last_up[g]
-                if lu >= 0 and ev_t[lu] == jt:
-                    ev_d[lu] += 1
-                else:
-                    ev_t[n_ev] = jt
-                    ev_g[n_ev] = g
-                    ev_d[n_ev] = 1
-                    last_up[g] = n_ev
-                    n_ev += 1
+                n_ev = _join(ev_t, ev_g, ev_d, last_up, n_ev, g, jt)
             y = y_next[y]
     state[0] = close_ptr
     return (
