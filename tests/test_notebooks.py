@@ -15,7 +15,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 SHORT = {
     "01_quickstart": "DAYS = 14\nSEED = 7",
     "02_tuning_hub_capacity": (
-        "DAYS = 14\nREPLICATIONS = 2\nN_TRIALS = 12\nCONFIRM_REPLICATIONS = 3\n"
+        "DAYS = 7\nREPLICATIONS = 2\nN_TRIALS = 8\nCONFIRM_REPLICATIONS = 3\n"
         "INDIFFERENCE = 0.5\nSEED = 0\nEXECUTOR = 'serial'"
     ),
     "03_passenger_station": "DAYS = 1\nSEED = 7",

@@ -28,6 +28,7 @@ from g60rail.experiment.stats import (
     t_ppf,
 )
 from g60rail.experiment.warmup import mser5, suggest_warmup_days
+from tests.conftest import songjiang_hub
 
 
 @pytest.mark.parametrize("df", [1, 2, 3, 4.5, 9, 29, 100, 1e4])
@@ -214,7 +215,8 @@ def test_mser5_finds_an_initial_transient() -> None:
 
 @pytest.fixture(scope="module")
 def run() -> g6.Result:
-    return g6.simulate(g6.load_scenario("baseline"), days=25, seed=11)
+    """25 days of the baseline's Songjiang services: the yard series the suggestion reads."""
+    return g6.simulate(songjiang_hub(), days=25, seed=11)
 
 
 def test_suggest_warmup_days_from_a_run(run: g6.Result) -> None:

@@ -9,7 +9,7 @@ import g60rail as g6
 from g60rail.experiment.impact import disruption_cost
 from g60rail.model.disruptions import after_windows
 from g60rail.model.report import freight_kpis
-from tests.conftest import freight_baseline, tiny
+from tests.conftest import freight_baseline, songjiang_only, tiny
 from tests.model.test_border import clear, make_box, make_port
 from tests.model.test_timeline import box, run_world
 
@@ -80,7 +80,7 @@ def test_breakdown_availability_matches_renewal_theory() -> None:
 
 
 def test_breakdowns_raise_dwell_and_lose_nothing() -> None:
-    base = freight_baseline()
+    base = songjiang_only(freight_baseline())  # the broken stackers are Songjiang's
     hit = g6.Scenario.model_validate(
         {
             **base.model_dump(by_alias=True),
@@ -105,7 +105,9 @@ def test_breakdowns_raise_dwell_and_lose_nothing() -> None:
 
 
 def landslide(start: str, end: str) -> g6.Scenario:
-    base = freight_baseline()
+    """A closure of Boten - Vientiane, on the Songjiang services (the G60 and the LMX cross
+    it)."""
+    base = songjiang_only(freight_baseline())
     return g6.Scenario.model_validate(
         {
             **base.model_dump(by_alias=True),
