@@ -1,4 +1,4 @@
-"""glibc malloc thresholds in Dask workers (see ``executors.tune_malloc``).
+"""glibc malloc thresholds in Dask workers (see ``dask_executor.tune_malloc``).
 
 Dask's nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which makes
 glibc ``mmap`` every large block afresh.  The tests observe it without timing: 32
