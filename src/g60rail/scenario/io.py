@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import copy
 import os
-import stat
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from g60rail.errors import ScenarioError
+from g60rail.scenario.files import MAX_FILE_BYTES, read_file
 from g60rail.scenario.overrides import dict_key, override_data, parse_override, validated
 from g60rail.scenario.schema import Scenario, parse_weekly_time
 
@@ -76,9 +76,6 @@ __all__ = [
 
 _DATA = "g60rail.scenario.data"
 _MAX_BASES = 32  # a longer chain of bases is a mistake, not a design
-
-MAX_FILE_BYTES = 5 * 1024 * 1024
-"""The largest scenario file read (5 MB)."""
 
 LIMITS: dict[str, int] = {
     "services": 200,
@@ -160,66 +157,6 @@ def _read_origin(origin: _Origin) -> dict[str, Any]:
             file=label,
         ) from None
     return _parse_toml(text, label)
-
-
-_KINDS = (
-    (stat.S_ISFIFO, "a named pipe"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
-def _not_regular(mode: int) -> str | None:
-    """Why a file of ``mode`` is not a scenario file, or None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "is a directory, not a scenario file"
-    kind = next((name for test, name in _KINDS if test(mode)), "a special file")
-    return f"not a regular file ({kind}); a scenario is a .toml file"
-
-
-def _too_large(size: int) -> str:
-    return (
-        f"file too large ({size:,} bytes; a scenario file holds at most "
-        f"{MAX_FILE_BYTES:,} bytes, 5 MB)"
-    )
-
-
-def read_file(path: Path) -> bytes:
-    """The bytes of a scenario file: a regular file of at most :data:`MAX_FILE_BYTES`.
-
-    What the path names is checked before it is opened (opening a named pipe would wait
-    for a writer) and again on the open file; at most one byte more than the limit is read.
-    """
-    where = str(path)
-    try:
-        mode = os.stat(path).st_mode
-        why = _not_regular(mode)
-        if why is not None:
-            raise ScenarioError(why, file=where)
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(path, flags)
-        with os.fdopen(fd, "rb") as fh:
-            info = os.fstat(fh.fileno())
-            why = _not_regular(info.st_mode)
-            if why is not None:
-                raise ScenarioError(why, file=where)
-            if info.st_size > MAX_FILE_BYTES:
-                raise ScenarioError(_too_large(info.st_size), file=where)
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise ScenarioError("file not found", file=where) from None
-    except IsADirectoryError:
-        raise ScenarioError("is a directory, not a scenario file", file=where) from None
-    except OSError as exc:
-        raise ScenarioError(f"cannot read file ({exc.strerror})", file=where) from None
-    except ValueError as exc:  # e.g. a NUL byte in the path
-        raise ScenarioError(f"cannot read file ({exc})", file=repr(where)) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ScenarioError(_too_large(len(data)), file=where)
-    return data
 
 
 # -- bases ---------------------------------------------------------------------------------
