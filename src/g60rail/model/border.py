@@ -23,9 +23,11 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import simpy
+from simpy.events import Timeout
 
 from g60rail.model.disruptions import after_windows
 from g60rail.model.probes import Tally
+from g60rail.model.servers import Servers
 from g60rail.random import Sampler, Streams
 from g60rail.scenario.routes import Hop
 
@@ -120,9 +122,9 @@ class BorderPort:
         self.country = country
         self.day0_h = day0_h
         p = f"border.{spec.place}"
-        self.officers = simpy.Resource(env, capacity=spec.officers)
-        self.scanners = simpy.Resource(env, capacity=spec.scanners)
-        self.bays = simpy.Resource(env, capacity=spec.inspection_bays)
+        self.officers = Servers(env, spec.officers)
+        self.scanners = Servers(env, spec.scanners)
+        self.bays = Servers(env, spec.inspection_bays)
         self.declaration_h: Sampler = streams.sampler(f"{p}.declaration", spec.declaration_h)
         self.scan_h: Sampler = streams.sampler(f"{p}.scan", spec.scan_h)
         self.technical_h: Sampler = streams.sampler(f"{p}.technical", spec.technical_h)
@@ -156,18 +158,41 @@ class BorderPort:
                 return t
             t = t1
 
-    def _until_open(self, windows: list[tuple[float, float]]) -> Generator:
-        t = self._next_working_h(self.env.now, windows)
-        if t > self.env.now:
-            yield self.env.timeout(t - self.env.now)
+    def _serve(
+        self,
+        servers: Servers,
+        duration: float,
+        done: Callable[[], None],
+        officer: bool = False,
+    ) -> None:
+        """One piece of work of ``duration`` hours: wait for a server (first come first
+        served) and, holding it, for working hours outside the closures (for an officer:
+        outside the customs outages too); ``done`` is called when it is finished.
+        Event-driven: each step is a callback of the event it waits for."""
+        env = self.env
+        windows = self.customs_down if officer else self.closed
 
-    def _serve(self, resource: simpy.Resource, duration: float, officer: bool = False) -> Generator:
-        with resource.request() as req:
-            yield req
-            yield from self._until_open(self.customs_down if officer else self.closed)
+        def end(_e: simpy.Event) -> None:
+            servers.release()
+            done()
+
+        def work(_e: simpy.Event | None = None) -> None:
             if officer:
                 self.officer_busy_h += duration
-            yield self.env.timeout(duration)
+            Timeout(env, duration).callbacks.append(end)
+
+        def start() -> None:
+            now = env.now
+            t = self._next_working_h(now, windows)
+            if t > now:
+                Timeout(env, t - now).callbacks.append(work)
+            else:
+                work()
+
+        if servers.take():
+            start()
+        else:
+            servers.wait(start)
 
     def clear(self, train: Train, exit_: bool) -> Generator:
         """Clear ``train``; boxes selected for inspection are taken off and held.
@@ -186,16 +211,29 @@ class BorderPort:
         shares = self.shares
         keep: list[Container] = []
         held: list[Container] = []
-        work: list[simpy.Event] = [env.process(self._serve(self.scanners, self.scan_h()))]
+        # the train is cleared when its last piece of work (scan, technical handling, the
+        # end of a closure, declarations) is done
+        cleared_ev = env.event()
+        todo = [1]  # pieces of work not done; one for the loop below
+
+        def one_done(_e: simpy.Event | None = None) -> None:
+            todo[0] -= 1
+            if todo[0] == 0:
+                cleared_ev.succeed()
+
+        todo[0] += 1
+        self._serve(self.scanners, self.scan_h(), one_done)
         tech = self.technical_h()
         if tech > 0:
-            work.append(env.timeout(tech))
+            todo[0] += 1
+            Timeout(env, tech).callbacks.append(one_done)
         reopen = after_windows(t0, 0.0, self.customs_down)
         if reopen > t0:
             # arrived during a closure or outage: the train's TEU wait for it to end
             self.closure_delay_teu_h += train.teu * (reopen - t0)
             if after_windows(t0, 0.0, self.closed) > t0:
-                work.append(env.timeout(after_windows(t0, 0.0, self.closed) - t0))
+                todo[0] += 1
+                Timeout(env, after_windows(t0, 0.0, self.closed) - t0).callbacks.append(one_done)
         for box in train.boxes:
             k = 0 if box.t_border_in != box.t_border_in else 2  # first or second crossing
             if k == 0:
@@ -205,9 +243,11 @@ class BorderPort:
             share = port_share if own is None else own[side]
             (held if u_inspect < share else keep).append(box)
             if u_pre >= spec.predeclared_share:
-                work.append(env.process(self._serve(self.officers, self.declaration_h(), True)))
+                todo[0] += 1
+                self._serve(self.officers, self.declaration_h(), one_done, officer=True)
         train.remove(held)
-        yield env.all_of(work)
+        one_done()
+        yield cleared_ev
         cleared = env.now - t0
         counted = t0 >= self.warmup_h
         if counted:
@@ -229,7 +269,7 @@ class BorderPort:
         for box in held:
             self.held_teu += box.teu
             box.held = True
-            env.process(self._inspect(box, t0))
+            self._inspect(box, t0)
 
     def _leave(self, box: Container, t0: float) -> None:
         """``box``, which came on a train that reached the port at ``t0``, leaves it now."""
@@ -240,10 +280,14 @@ class BorderPort:
         self.teu_out += box.teu
         self.tonnes_out += box.tonnes
 
-    def _inspect(self, box: Container, t0: float) -> Generator:
-        yield from self._serve(self.bays, self.inspection_h())
-        self._held_since[box.cid] = (t0, self.env.now)
-        self.held.append(box)
+    def _inspect(self, box: Container, t0: float) -> None:
+        """Inspect a held box in a bay; then it waits for a train its way."""
+
+        def inspected() -> None:
+            self._held_since[box.cid] = (t0, self.env.now)
+            self.held.append(box)
+
+        self._serve(self.bays, self.inspection_h(), inspected)
 
     def pick_up(self, train: Train, ahead: Sequence[str]) -> None:
         """Put held, inspected boxes on ``train`` if it takes them their way and has room.

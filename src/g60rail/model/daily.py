@@ -64,12 +64,11 @@ class DailyWindow:
 
         Work longer than the window itself starts at the next opening.
         """
-        if self.always_open:
+        length = self.length_h
+        if length >= 24.0:  # always open
             return t
-        since = self._since_open_h(t)
-        if since < self.length_h - _EPS and (
-            since + duration_h <= self.length_h + _EPS or duration_h >= self.length_h
-        ):
+        since = (t + self.day0_h - self.open_h) % 24.0  # hours since it last opened
+        if since < length - _EPS and (since + duration_h <= length + _EPS or duration_h >= length):
             return t
         return t + (24.0 - since)
 

@@ -294,25 +294,26 @@ class DemandGenerator:
         by_road = bool(u[4] < spec.road_share) and self.road_ok[dest]
         if self.profile is not None and not by_road:
             t -= self.travel_h(origin)  # t was the gate arrival: leave the origin before
-        boxes = []
-        for teu in sizes:
-            border_u = tuple(self.cargo.take(4))
-            boxes.append(
-                Container(
-                    cid=self.next_id(),
-                    teu=teu,
-                    origin=origin,
-                    destination=dest,
-                    service=self.service,
-                    itinerary=self.itineraries[dest],
-                    t_created=t,
-                    dwell_h=self.dwell(dest),
-                    border_u=border_u,
-                    mode="road" if by_road else "rail",
-                    commodity=commodity,
-                    tonnes=teu * self.tonnes_per_teu[commodity],
-                )
+        mode = "road" if by_road else "rail"
+        itinerary = self.itineraries[dest]
+        tonnes_per_teu = self.tonnes_per_teu[commodity]
+        boxes = [
+            Container(
+                self.next_id(),
+                teu,
+                origin,
+                dest,
+                self.service,
+                itinerary,
+                t,
+                self.dwell(dest),
+                tuple(self.cargo.take(4)),
+                mode,
+                commodity,
+                teu * tonnes_per_teu,
             )
+            for teu in sizes
+        ]
         return origin, boxes, by_road
 
     def _commodity(self) -> str:

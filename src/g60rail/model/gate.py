@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import simpy
+from simpy.events import Timeout
 
 from g60rail.model.daily import DailyWindow
 from g60rail.model.probes import LevelProbe, Tally
@@ -99,12 +100,11 @@ class Gate:
         done: Callable[[float], None],
     ) -> None:
         t0 = self.env.now
-        grant = self.lanes.acquire()
-        if grant is not None:
-            self.queue.add(t0, 1)
-            grant.callbacks.append(lambda _e: self._admit(t0, out, admit, True, done))
-        else:
+        if self.lanes.take():
             self._admit(t0, out, admit, False, done)
+        else:
+            self.queue.add(t0, 1)
+            self.lanes.wait(lambda: self._admit(t0, out, admit, True, done))
 
     def _admit(
         self,
@@ -126,30 +126,37 @@ class Gate:
     def _open(self, t0: float, out: bool, queued: bool, done: Callable[[float], None]) -> None:
         """Wait for an opening long enough for the processing, if need be."""
         env = self.env
+        now = env.now
         d = (self.out_process_h if out else self.process_h)()
-        if self.hours is not None:
-            start = self.hours.next_start_h(env.now, d)
-            if start > env.now:
+        hours = self.hours
+        if hours is not None:
+            start = hours.next_start_h(now, d)
+            if start > now:
                 if not queued:
-                    self.queue.add(env.now, 1)
-                env.timeout(start - env.now).callbacks.append(
-                    lambda _e: self._process(t0, d, out, True, done)
+                    self.queue.add(now, 1)
+                Timeout(env, start - now).callbacks.append(
+                    lambda _e: self._process(t0, env.now, d, out, True, done)
                 )
                 return
-        self._process(t0, d, out, queued, done)
+        self._process(t0, now, d, out, queued, done)
 
     def _process(
-        self, t0: float, d: float, out: bool, queued: bool, done: Callable[[float], None]
+        self,
+        t0: float,
+        start: float,
+        d: float,
+        out: bool,
+        queued: bool,
+        done: Callable[[float], None],
     ) -> None:
-        env = self.env
-        start = env.now
         if queued:
             self.queue.add(start, -1)
         (self.out_wait_h if out else self.wait_h).add(start - t0)
         self.busy_h += d
+        release = self.lanes.release
 
         def through(_e: simpy.Event) -> None:
-            self.lanes.release()
+            release()
             done(start)
 
-        env.timeout(d).callbacks.append(through)
+        Timeout(self.env, d).callbacks.append(through)

@@ -18,8 +18,8 @@ Rules
   by the demand (:mod:`g60rail.model.demand`).
 * A departure's cut-off (``cutoff_h`` before its timetabled time): boxes whose truck
   passed the in-gate later stay in the yard for the next train of their service
-  (:meth:`ServiceQueue.first_ready`); those that came to the gate in time but were held
-  up there are counted (``ServiceQueue.missed_cutoff_teu``).
+  (:meth:`~g60rail.model.service_queue.ServiceQueue.first_ready`); those that came to the
+  gate in time but were held up there are counted (``ServiceQueue.missed_cutoff_teu``).
 * Reach stackers serve train work before truck work (priority), each move taking
   ``1 / moves_per_h`` hours on average.  One stacker unloads a whole truck.
 * A train holds a loading track from placement until it leaves.
@@ -33,11 +33,13 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import simpy
+from simpy.events import Timeout
 
 from g60rail.model.daily import DailyWindow, HourProfile
 from g60rail.model.gate import Gate
 from g60rail.model.probes import LevelProbe, Tally
 from g60rail.model.servers import Servers
+from g60rail.model.service_queue import ServiceQueue
 from g60rail.random import Constant, Gamma, Sampler, Streams, UniformBuffer
 
 if TYPE_CHECKING:
@@ -164,27 +166,32 @@ class ReachStackers:
         """One stacker, once granted, makes ``n`` moves one after the other; then
         ``done`` is called with the end time of each move, hours.
 
-        Event-driven (no process): the grant and one timeout for the moves together.
+        Event-driven (no process): one timeout for the moves together.
         """
         env = self.env
+        pool = self.pool
 
-        def granted(_e: simpy.Event | None = None) -> None:
-            t, ends = env.now, []
+        def granted() -> None:
+            now = t = env.now
+            ends = []
+            draw = self._move_h
             for _ in range(n):
-                t += self.move_h()
+                d = draw()
+                self.busy_h += d
+                t += d
                 ends.append(t)
+            self.moves += n
 
             def finished(_e: simpy.Event) -> None:
-                self.pool.release()
+                pool.release()
                 done(ends)
 
-            env.timeout(t - env.now).callbacks.append(finished)
+            Timeout(env, t - now).callbacks.append(finished)
 
-        grant = self.pool.acquire(priority)
-        if grant is None:
+        if pool.take():
             granted()
         else:
-            grant.callbacks.append(granted)
+            pool.wait(granted, priority)
 
 
 class LoadingTracks:
@@ -244,83 +251,6 @@ class TrackHold:
             self.tracks.busy_h += self.tracks.env.now - self._t_on
         self._req = None
         self._t_on = math.nan
-
-
-class ServiceQueue:
-    """Boxes in a hub's yard waiting for trains of one service, first come first served."""
-
-    def __init__(self, env: simpy.Environment) -> None:
-        self.env = env
-        self.boxes: deque[Container] = deque()
-        self.teu = 0
-        self.missed_cutoff_teu = 0
-        """TEU left in the yard by a departure because their truck, at the gate before
-        the cut-off, passed the in-gate after it (see :meth:`count_missed`)."""
-        self._signal: simpy.Event | None = None
-
-    def push(self, box: Container) -> None:
-        """A box becomes ready for loading."""
-        self.boxes.append(box)
-        self.teu += box.teu
-        if self._signal is not None:
-            sig, self._signal = self._signal, None
-            sig.succeed()
-
-    def push_front(self, box: Container) -> None:
-        """Return a box taken but not loaded to the head of the queue."""
-        self.boxes.appendleft(box)
-        self.teu += box.teu
-
-    def pop(self) -> Container:
-        """Take the box at the head."""
-        box = self.boxes.popleft()
-        self.teu -= box.teu
-        return box
-
-    # -- the cut-off: a box is ready for a train if its truck passed the in-gate in time;
-    # boxes without an in-gate (off a train, at a siding: ``t_gate_pass`` NaN) always are
-    def first_ready(self, latest_pass_h: float) -> Container | None:
-        """The first box whose truck passed the in-gate at or before ``latest_pass_h``
-        (hours), or ``None``."""
-        for box in self.boxes:
-            if not box.t_gate_pass > latest_pass_h:
-                return box
-        return None
-
-    def ready_count(self, latest_pass_h: float) -> int:
-        """Boxes ready for a train whose cut-off is ``latest_pass_h`` (hours)."""
-        return sum(1 for b in self.boxes if not b.t_gate_pass > latest_pass_h)
-
-    def first_late_pass_h(self, latest_pass_h: float) -> float:
-        """The earliest in-gate pass (hours) of the boxes that are late for the cut-off
-        ``latest_pass_h``; infinity if none is."""
-        late = [b.t_gate_pass for b in self.boxes if b.t_gate_pass > latest_pass_h]
-        return min(late, default=math.inf)
-
-    def take(self, box: Container) -> None:
-        """Take ``box`` out of the queue, wherever it stands."""
-        if self.boxes[0] is box:
-            self.boxes.popleft()
-        else:
-            self.boxes.remove(box)
-        self.teu -= box.teu
-
-    def count_missed(self, latest_pass_h: float) -> None:
-        """A train leaves: count the TEU waiting here whose truck came to the gate before
-        its cut-off but passed the in-gate after it (held up at the gate: by the queue,
-        the yard or the opening hours).  A truck that came after the cut-off was not
-        coming for this train (booked boxes come before their train's cut-off)."""
-        self.missed_cutoff_teu += sum(
-            b.teu
-            for b in self.boxes
-            if b.t_gate_pass > latest_pass_h and b.t_gate_arrive <= latest_pass_h
-        )
-
-    def arrival(self) -> simpy.Event:
-        """An event that fires at the next push."""
-        if self._signal is None:
-            self._signal = self.env.event()
-        return self._signal
 
 
 class Hub:

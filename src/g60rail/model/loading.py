@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from g60rail.model.hub import TRAIN_WORK, ReachStackers, ServiceQueue, TrackHold
+from g60rail.model.hub import TRAIN_WORK, ReachStackers, TrackHold
 from g60rail.model.rolling_stock import Train
+from g60rail.model.service_queue import ServiceQueue
+from g60rail.model.waits import first_of
 
 if TYPE_CHECKING:
     from g60rail.model.cargo import Container
@@ -66,9 +68,10 @@ class OriginLoading:
         The departure's cut-off, hours before its timetabled time: a box whose truck
         passed the in-gate later (``t_gate_pass``) is not taken; it waits in the yard for
         the next train of the service and is counted
-        (:attr:`~g60rail.model.hub.ServiceQueue.missed_cutoff_teu`).  A train still loading
-        after its time (held for its fill) takes such a box ``cutoff_h`` after its in-gate.
-        Boxes without an in-gate (off a train, at a siding) are always taken.  0: none.
+        (:attr:`~g60rail.model.service_queue.ServiceQueue.missed_cutoff_teu`).  A train
+        still loading after its time (held for its fill) takes such a box ``cutoff_h``
+        after its in-gate.  Boxes without an in-gate (off a train, at a siding) are always
+        taken.  0: none.
     """
 
     def __init__(
@@ -158,7 +161,7 @@ class OriginLoading:
         first = self.queue.first_late_pass_h(self._latest_pass_h())
         if math.isinf(first):
             return self.stop
-        return self.stop | self.env.timeout(max(0.0, first + self.cutoff_h - self.env.now))
+        return first_of(self.stop, self.env.timeout(max(0.0, first + self.cutoff_h - self.env.now)))
 
     def _take(self, box: Container) -> None:
         self.train.add(box)
@@ -196,16 +199,16 @@ class OriginLoading:
                 due = self._due
                 if due is not None and not due.processed:  # a timeout is triggered at once
                     # wake at the timetabled time too: the train may leave its track then
-                    yield queue.arrival() | self._stop_or_ready() | due
+                    yield first_of(first_of(queue.arrival(), self._stop_or_ready()), due)
                 else:
-                    yield queue.arrival() | self._stop_or_ready()
+                    yield first_of(queue.arrival(), self._stop_or_ready())
                 continue
             track = self.track
             if track is not None and not track.held:
                 # a box came for a train waiting off the loading track: back to work
                 req = track.request()
-                res = yield req | self.stop
-                if req not in res:
+                yield first_of(req, self.stop)
+                if not req.processed:
                     track.cancel()  # dispatched from the arrival/departure track
                     return
                 track.granted()
@@ -227,8 +230,8 @@ class OriginLoading:
                 continue
             grant = stackers.pool.acquire(TRAIN_WORK)
             if grant is not None:
-                res = yield grant | self.stop
-                if grant not in res:
+                yield first_of(grant, self.stop)
+                if not grant.processed:
                     # dispatched while waiting for a stacker: the box stays in the yard
                     stackers.pool.cancel(grant)
                     queue.push_front(box)
@@ -255,9 +258,9 @@ class OriginLoading:
             if train.t_planned > env.now:
                 yield env.timeout(train.t_planned - env.now)
             if not self.filled.triggered:
-                yield self.filled | self.full | env.timeout(spec.max_hold_h)
+                yield first_of(first_of(self.filled, self.full), env.timeout(spec.max_hold_h))
             elif self.finish_waiting and not self.full.triggered and self._ready_count():
                 # placed late: finish the boxes already waiting, then go
                 self.limit = self._ready_count()
-                yield self._idle_event() | self.full
+                yield first_of(self._idle_event(), self.full)
         self._fire(self.stop)

@@ -32,8 +32,8 @@ class LevelProbe:
     def __init__(self, horizon_h: float) -> None:
         days = max(1, math.ceil(horizon_h / 24.0))
         self._horizon = float(horizon_h)
-        self._area = np.zeros(days)
-        self._day_max = np.zeros(days)
+        self._area = [0.0] * days
+        self._day_max = [0.0] * days
         self._t = 0.0
         self._v = 0.0
         self.max = 0.0
@@ -56,8 +56,9 @@ class LevelProbe:
         self._v = value
         if value > self.max:
             self.max = value
-        if d < len(self._day_max) and value > self._day_max[d]:
-            self._day_max[d] = value
+        day_max = self._day_max
+        if d < len(day_max) and value > day_max[d]:
+            day_max[d] = value
 
     def add(self, t: float, delta: float) -> None:
         """Change the level by ``delta`` at time ``t``."""
@@ -68,21 +69,25 @@ class LevelProbe:
         t0, v = self._t, self._v
         if t <= t0:
             return
+        area = self._area
         if v:
             d0, d1 = int(t0 // 24.0), int(t // 24.0)
-            if d0 == d1 or (d1 >= len(self._area) and d0 == len(self._area) - 1):
-                self._area[min(d0, len(self._area) - 1)] += v * (t - t0)
+            if d0 == d1 or (d1 >= len(area) and d0 == len(area) - 1):
+                area[min(d0, len(area) - 1)] += v * (t - t0)
             else:
-                self._area[d0] += v * (24.0 * (d0 + 1) - t0)
-                if d1 > d0 + 1:
-                    self._area[d0 + 1 : min(d1, len(self._area))] += v * 24.0
-                if d1 < len(self._area):
-                    self._area[d1] += v * (t - 24.0 * d1)
+                area[d0] += v * (24.0 * (d0 + 1) - t0)
+                whole = v * 24.0
+                for d in range(d0 + 1, min(d1, len(area))):
+                    area[d] += whole
+                if d1 < len(area):
+                    area[d1] += v * (t - 24.0 * d1)
         # a level carried into a new day is that day's running maximum too
         d0, d1 = int(t0 // 24.0), min(int(t // 24.0), len(self._day_max) - 1)
         if d1 > d0 and v > 0:
-            seg = self._day_max[d0 + 1 : d1 + 1]
-            np.maximum(seg, v, out=seg)
+            day_max = self._day_max
+            for d in range(d0 + 1, d1 + 1):
+                if v > day_max[d]:
+                    day_max[d] = v
         self._t = t
 
     def finish(self, t: float) -> None:
@@ -91,49 +96,54 @@ class LevelProbe:
 
     def mean(self, t_end: float) -> float:
         """Time-weighted mean over ``[0, t_end]``."""
-        return float(self._area.sum() / t_end) if t_end > 0 else 0.0
+        return float(np.array(self._area, dtype=float).sum() / t_end) if t_end > 0 else 0.0
 
     def mean_from_day(self, day: int) -> float:
         """Time-weighted mean from the start of day ``day`` to the horizon."""
         if day <= 0:
             return self.mean(self._horizon)
         length = self._horizon - 24.0 * day
-        return float(self._area[day:].sum() / length) if length > 0 else math.nan
+        return float(np.array(self._area[day:]).sum() / length) if length > 0 else math.nan
 
     def max_from_day(self, day: int) -> float:
         """Maximum from the start of day ``day`` to the horizon."""
         if day <= 0:
             return float(self.max)
-        return float(self._day_max[day:].max()) if day < len(self._day_max) else math.nan
+        return float(max(self._day_max[day:])) if day < len(self._day_max) else math.nan
 
     def daily_mean(self) -> np.ndarray:
         """Time-weighted mean per day (the last day may be partial)."""
         lengths = np.full(len(self._area), 24.0)
         lengths[-1] = self._horizon - 24.0 * (len(self._area) - 1)
-        return self._area / lengths
+        return np.array(self._area, dtype=float) / lengths
 
     def daily_max(self) -> np.ndarray:
         """Maximum per day."""
-        return self._day_max.copy()
+        return np.array(self._day_max, dtype=float)
 
 
 class DailyCounter:
     """Amounts per key and simulated day (TEU departed by service, ...)."""
 
-    __slots__ = ("_days", "counts")
+    __slots__ = ("_counts", "_days")
 
     def __init__(self, horizon_h: float) -> None:
         self._days = max(1, math.ceil(horizon_h / 24.0))
-        self.counts: dict[str, np.ndarray] = {}
+        self._counts: dict[str, list[float]] = {}
+
+    @property
+    def counts(self) -> dict[str, np.ndarray]:
+        """Amounts per key: one value per simulated day."""
+        return {k: np.array(v, dtype=float) for k, v in self._counts.items()}
 
     def add(self, t: float, key: str, amount: float = 1.0) -> None:
         """Add ``amount`` to ``key`` on the day of time ``t`` (hours)."""
         d = int(t // 24.0)
         if d >= self._days:
             return
-        arr = self.counts.get(key)
+        arr = self._counts.get(key)
         if arr is None:
-            arr = self.counts[key] = np.zeros(self._days)
+            arr = self._counts[key] = [0.0] * self._days
         arr[d] += amount
 
 

@@ -119,7 +119,7 @@ def backlog_kpis(world: World) -> dict[str, float]:
     h = world.horizon_h
     days = int(h // 24.0)
     counts = world.daily.counts
-    zero = np.zeros(len(world.daily.counts.get("teu_created", np.zeros(days))))
+    zero = np.zeros(len(counts.get("teu_created", np.zeros(days))))
     created = counts.get("teu_created", zero)
     delivered = counts.get("teu_delivered", zero)
     inside = np.cumsum(created - delivered)[:days]
@@ -281,8 +281,9 @@ def freight_tables(world: World) -> dict[str, pd.DataFrame]:
     days = math.ceil(world.horizon_h / 24.0)
     ts = pd.DataFrame({"day": np.arange(days)})
     ts["date"] = pd.Timestamp(start).normalize() + pd.to_timedelta(ts["day"], unit="D")
-    for key in sorted(world.daily.counts):
-        ts[key] = world.daily.counts[key]
+    counts = world.daily.counts
+    for key in sorted(counts):
+        ts[key] = counts[key]
     for place, hub in world.hubs.items():
         ts[f"yard_teu_mean.{place}"] = hub.yard.occupancy.daily_mean()
         ts[f"yard_teu_max.{place}"] = hub.yard.occupancy.daily_max()

@@ -7,8 +7,8 @@ import platform
 from importlib.metadata import PackageNotFoundError, version
 
 import pandas as pd
-import simpy
 
+from g60rail.model.engine import Engine
 from g60rail.model.footprint import DELIVERY_KEYS, footprint_kpis
 from g60rail.model.report import freight_kpis, freight_tables
 from g60rail.model.world import World
@@ -81,7 +81,7 @@ def simulate(
         raise ValueError(f"warmup_days must be in [0, days), got {warmup_days!r}")
     horizon_h = 24.0 * float(days)
     streams = Streams(seed)
-    env = simpy.Environment()
+    env = Engine()
     world = World(
         env,
         scenario,

@@ -2,14 +2,16 @@
 
 Same queueing discipline as ``simpy.PriorityResource`` (lower priority number first,
 first come first served within a priority, no pre-emption), but a request that finds a
-server free is granted at once without scheduling an event.  Gates and reach stackers are
-idle most of the time, so this removes most of a run's events.
+server free is granted at once without scheduling an event.  A request may also be a
+continuation (:meth:`Servers.wait`), called within the release that hands the server
+over.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable
 
 import simpy
 
@@ -34,7 +36,7 @@ class Servers:
         self.env = env
         self.capacity = capacity
         self.busy = 0
-        self._waiting: list[tuple[int, int, simpy.Event]] = []
+        self._waiting: list[tuple[int, int, simpy.Event | Callable[[], None]]] = []
         self._cancelled: set[int] = set()
         self._seq = itertools.count()
 
@@ -52,6 +54,18 @@ class Servers:
         heapq.heappush(self._waiting, (priority, next(self._seq), ev))
         return ev
 
+    def take(self) -> bool:
+        """Take a server if one is free and nobody waits; whether it was taken."""
+        if self.busy < self.capacity and not self._waiting:
+            self.busy += 1
+            return True
+        return False
+
+    def wait(self, then: Callable[[], None], priority: int = 0) -> None:
+        """Queue for a server (when :meth:`take` failed): ``then`` is called within the
+        release that hands one over, in the order of :meth:`acquire`."""
+        heapq.heappush(self._waiting, (priority, next(self._seq), then))
+
     def cancel(self, grant: simpy.Event) -> None:
         """Withdraw a queued request; if it was granted meanwhile, give the server back."""
         if grant.triggered:
@@ -62,10 +76,13 @@ class Servers:
     def release(self) -> None:
         """Give a server back; it passes straight to the first request waiting."""
         while self._waiting:
-            _, _, ev = heapq.heappop(self._waiting)
-            if id(ev) in self._cancelled:
-                self._cancelled.discard(id(ev))
-                continue
-            ev.succeed()
+            _, _, grant = heapq.heappop(self._waiting)
+            if type(grant) is simpy.Event:
+                if id(grant) in self._cancelled:
+                    self._cancelled.discard(id(grant))
+                    continue
+                grant.succeed()
+            else:
+                grant()  # type: ignore[operator]
             return
         self.busy -= 1

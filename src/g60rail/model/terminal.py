@@ -19,6 +19,7 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING
 
 import simpy
+from simpy.events import Timeout
 
 from g60rail.model.hub import TRAIN_WORK, TRUCK_WORK, Hub
 from g60rail.random import Sampler
@@ -83,27 +84,58 @@ class Terminal:
         self.on_delivered = on_delivered
 
     def unload(self, train: Train, boxes: list[Container]) -> Generator:
-        """Unload ``boxes`` from ``train`` (which holds a track) with the reach stackers."""
+        """Unload ``boxes`` from ``train`` (which holds a track) with the reach stackers:
+        as many crews as stackers (at most one a box), each taking the next box off the
+        train until none are left."""
         env = self.env
         train.remove(boxes)
         todo = list(reversed(boxes))
         crews = min(len(boxes), self.hub.stackers.count)
-        yield env.all_of([env.process(self._unload_crew(todo)) for _ in range(crews)])
+        unloaded = env.event()
+        working = [crews]
 
-    def _unload_crew(self, todo: list[Container]) -> Generator:
-        """One reach stacker takes boxes off the train until none are left."""
+        def crew_done() -> None:
+            working[0] -= 1
+            if working[0] == 0:
+                unloaded.succeed()
+
+        if crews == 0:
+            unloaded.succeed()
+        for _ in range(crews):
+            self._unload_crew(todo, crew_done)
+        yield unloaded
+
+    def _unload_crew(self, todo: list[Container], done: Callable[[], None]) -> None:
+        """One reach stacker takes boxes off the train until none are left; then
+        ``done`` is called.  Event-driven: each move is a callback of its timeout."""
+        env = self.env
         stackers = self.hub.stackers
-        while todo:
-            grant = stackers.pool.acquire(TRAIN_WORK)
-            if grant is not None:
-                yield grant
+        pool = stackers.pool
+
+        def moved(box: Container) -> None:
+            pool.release()
+            self._landed(box)
+            next_box()
+
+        def granted() -> None:
             if not todo:  # the others finished while this one waited
-                stackers.pool.release()
+                pool.release()
+                done()
                 return
             box = todo.pop()
-            yield self.env.timeout(stackers.move_h())
-            stackers.pool.release()
-            self._landed(box)
+            Timeout(env, stackers.move_h()).callbacks.append(lambda _e: moved(box))
+
+        def next_box() -> None:
+            if not todo:
+                done()
+                return
+            grant = pool.acquire(TRAIN_WORK)
+            if grant is None:
+                granted()
+            else:
+                grant.callbacks.append(lambda _e: granted())
+
+        next_box()
 
     def _landed(self, box: Container) -> None:
         box.t_yard_in = self.env.now
@@ -114,7 +146,7 @@ class Terminal:
             self.on_arrived(box)
             # the consignee's truck comes after the box's dwell
             delay = self.hub.pickup_delay_h(box.dwell_h)
-            self.env.timeout(delay).callbacks.append(
+            Timeout(self.env, delay).callbacks.append(
                 lambda _e: self.hub.truck_out(box, self._handed_over)
             )
             return

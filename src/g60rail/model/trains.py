@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 
 import simpy
 
-from g60rail.model.hub import Hub, ServiceQueue, TrackHold
+from g60rail.model.hub import Hub, TrackHold
 from g60rail.model.loading import OriginLoading
 from g60rail.model.rolling_stock import Train, TrainSetPool
+from g60rail.model.service_queue import ServiceQueue
 from g60rail.random import Sampler, Streams
 from g60rail.scenario.clock import weekly_times
 

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Callable
 
 import simpy
+from simpy.events import Timeout
 
 from g60rail.geo import drayage_km
 from g60rail.model.border import BorderPort
@@ -19,10 +20,11 @@ from g60rail.model.cargo import GATE_TIMES, MILESTONES, Container
 from g60rail.model.demand import Booking, DemandGenerator
 from g60rail.model.disruptions import EquipmentFailures, closure_windows
 from g60rail.model.empties import EMPTY, EmptyReturns
-from g60rail.model.hub import Hub, ServiceQueue
+from g60rail.model.hub import Hub
 from g60rail.model.network import RailNetwork
 from g60rail.model.probes import DailyCounter, Tally
 from g60rail.model.road import Road
+from g60rail.model.service_queue import ServiceQueue
 from g60rail.model.terminal import OnwardLeg, Terminal
 from g60rail.model.trains import TrainRuns, departure_times
 from g60rail.random import Exponential, Sampler, Streams
@@ -290,11 +292,14 @@ class World:
         env = self.env
         t = boxes[0].t_created
         delay = t - env.now
+        live = self.live
+        teu = 0
         for b in boxes:
-            self.live[b.cid] = b
-            self.teu_created += b.teu
+            live[b.cid] = b
+            teu += b.teu
             self.tonnes_created += b.tonnes
-            self.daily.add(t, "teu_created", b.teu)
+        self.teu_created += teu
+        self.daily.add(t, "teu_created", teu)
         if by_road:
             env.process(self.road.trip(origin, boxes, delay))
             return
@@ -303,7 +308,7 @@ class World:
         if hub is not None:  # the truck drives to the hub's gate
             d = delay + self.drayage_h(origin, hub.place)
             if d > 0:
-                env.timeout(d).callbacks.append(lambda _e: hub.truck_in(boxes))
+                Timeout(env, d).callbacks.append(lambda _e: hub.truck_in(boxes))
             else:
                 hub.truck_in(boxes)
             return
@@ -315,7 +320,7 @@ class World:
                 q.push(b)
 
         if delay > 0:
-            env.timeout(delay).callbacks.append(at_siding)
+            Timeout(env, delay).callbacks.append(at_siding)
         else:
             at_siding()
 
