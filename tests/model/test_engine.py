@@ -1,0 +1,141 @@
+"""The model's event loop (:class:`~g60rail.model.engine.Engine`) against SimPy's own.
+
+The reference is :class:`simpy.Environment`: on the same workload (timeouts, shared
+resources, any-of and all-of conditions, interrupts, failed events defused or not, runs
+resumed in pieces) both must process the same events at the same times in the same order.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import pytest
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from g60rail.model.engine import Engine
+
+Trace = list[tuple[float, str]]
+
+
+def workload(env: simpy.Environment, seed: int, trace: Trace) -> None:
+    """Processes that meet on a resource, wait on conditions and interrupt each other,
+    with ties in time (integer delays) so that scheduling order matters."""
+    rng = random.Random(seed)
+    lanes = simpy.Resource(env, capacity=rng.randint(1, 3))
+    store = simpy.Store(env)
+    workers: list[simpy.Process] = []
+
+    def worker(i: int):
+        for k in range(rng.randint(2, 6)):
+            try:
+                with lanes.request() as req:
+                    got = yield req | env.timeout(rng.randint(0, 3))
+                    if req in got:
+                        trace.append((env.now, f"w{i}.{k} lane"))
+                        yield env.timeout(rng.randint(0, 4))
+                    else:
+                        trace.append((env.now, f"w{i}.{k} gave up"))
+                both = yield env.timeout(rng.randint(0, 2), value=i) & env.timeout(1)
+                trace.append((env.now, f"w{i}.{k} both {sorted(map(repr, both.values()))}"))
+                store.put((i, k))
+            except simpy.Interrupt as intr:
+                trace.append((env.now, f"w{i}.{k} interrupted by {intr.cause}"))
+
+    def consumer():
+        while True:
+            item = yield store.get()
+            trace.append((env.now, f"got {item}"))
+
+    def interrupter():
+        for _ in range(rng.randint(0, 4)):
+            yield env.timeout(rng.randint(1, 5))
+            alive = [w for w in workers if w.is_alive]
+            if alive:
+                rng.choice(alive).interrupt(cause=f"{env.now:g}")
+
+    def failer():
+        yield env.timeout(rng.randint(0, 6))
+        ev = env.event()
+        ev.fail(ValueError("defused"))
+        ev.defused = True
+        trace.append((env.now, "failed and defused"))
+
+    for i in range(rng.randint(2, 6)):
+        workers.append(env.process(worker(i)))
+    env.process(consumer())
+    env.process(interrupter())
+    env.process(failer())
+
+
+def traced(make: Callable[[], simpy.Environment], seed: int, stops: list[float]) -> Trace:
+    env = make()
+    trace: Trace = []
+    workload(env, seed, trace)
+    for stop in stops:
+        env.run(until=stop)
+        assert env.now == stop
+        trace.append((env.now, "stopped"))
+    return trace
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    stops=st.lists(st.integers(1, 12), min_size=1, max_size=3, unique=True).map(sorted),
+)
+def test_same_events_in_the_same_order_as_simpy(seed: int, stops: list[int]) -> None:
+    ends = [float(s) for s in stops]
+    reference = traced(simpy.Environment, seed, ends)
+    assert traced(Engine, seed, ends) == reference
+    assert len(reference) > len(ends)  # the workload did something
+
+
+def test_a_run_in_pieces_equals_one_run() -> None:
+    whole = traced(Engine, 7, [30.0])
+    pieces = traced(Engine, 7, [5.0, 12.0, 30.0])
+    assert [e for e in pieces if e[1] != "stopped"] == [e for e in whole if e[1] != "stopped"]
+
+
+def test_events_due_at_the_end_wait_for_the_next_run() -> None:
+    for make in (simpy.Environment, Engine):
+        env = make()
+        seen: list[float] = []
+        env.timeout(5.0).callbacks.append(lambda e, seen=seen: seen.append(e.env.now))
+        env.run(until=5.0)
+        assert seen == []  # the run's end comes before the events due then
+        env.run(until=6.0)
+        assert seen == [5.0]
+
+
+def test_an_undefused_failure_crashes_the_run_as_in_simpy() -> None:
+    for make in (simpy.Environment, Engine):
+        env = make()
+
+        def boom(env: simpy.Environment = env):
+            yield env.timeout(2.0)
+            raise KeyError("lost box")
+
+        env.process(boom())
+        with pytest.raises(KeyError, match="lost box") as info:
+            env.run(until=10.0)
+        assert isinstance(info.value.__cause__, KeyError)
+        assert env.now == 2.0
+
+
+def test_a_run_must_end_after_now() -> None:
+    env = Engine()
+    env.run(until=3.0)
+    with pytest.raises(ValueError, match="greater than the current simulation time"):
+        env.run(until=3.0)
+
+
+def test_runs_to_an_event_or_to_the_end_are_simpys() -> None:
+    env = Engine()
+    done = env.timeout(4.0, value="done")
+    assert env.run(until=done) == "done"
+    env.timeout(2.0)
+    env.run()
+    assert env.now == 6.0
