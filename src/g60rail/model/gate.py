@@ -99,64 +99,101 @@ class Gate:
         admit: Callable[[], simpy.Event | None] | None,
         done: Callable[[float], None],
     ) -> None:
-        t0 = self.env.now
+        truck = _Pass(self, self.env.now, out, admit, done)
         if self.lanes.take():
-            self._admit(t0, out, admit, False, done)
+            truck.on_lane()
         else:
-            self.queue.add(t0, 1)
-            self.lanes.wait(lambda: self._admit(t0, out, admit, True, done))
+            truck.queued = True
+            self.queue.add(truck.t0, 1)
+            self.lanes.wait(truck.on_lane)
 
-    def _admit(
+
+class _Pass:
+    """One truck's pass through a gate, in or out: its steps, each a callback of the
+    event it waits for.
+
+    Parameters
+    ----------
+    gate
+        The gate.
+    t0
+        Arrival at the gate, hours.
+    out
+        The out-gate pass (else the in-gate).
+    admit
+        Yard admission (see :meth:`Gate.enter`), or ``None``.
+    done
+        Called with the start of the processing, hours, once the truck is through.
+    """
+
+    __slots__ = ("admit", "d", "done", "gate", "out", "queued", "start", "t0")
+
+    def __init__(
         self,
+        gate: Gate,
         t0: float,
         out: bool,
         admit: Callable[[], simpy.Event | None] | None,
-        queued: bool,
         done: Callable[[float], None],
     ) -> None:
+        self.gate = gate
+        self.t0 = t0
+        self.out = out
+        self.admit = admit
+        self.done = done
+        self.queued = False
+        """Whether the truck shows in the gate queue (it had to wait)."""
+        self.d = 0.0
+        self.start = 0.0
+
+    def on_lane(self) -> None:
         """The truck holds a lane: wait for yard space, if need be."""
+        admit = self.admit
         wait = admit() if admit is not None else None
         if wait is None:
-            self._open(t0, out, queued, done)
+            self.open()
             return
-        if not queued:
-            self.queue.add(t0, 1)
-        wait.callbacks.append(lambda _e: self._open(t0, out, True, done))
+        if not self.queued:
+            self.queued = True
+            self.gate.queue.add(self.t0, 1)
+        wait.callbacks.append(self.on_space)
 
-    def _open(self, t0: float, out: bool, queued: bool, done: Callable[[float], None]) -> None:
+    def on_space(self, _e: simpy.Event) -> None:
+        """Yard space for the truck's boxes."""
+        self.open()
+
+    def open(self) -> None:
         """Wait for an opening long enough for the processing, if need be."""
-        env = self.env
+        gate = self.gate
+        env = gate.env
         now = env.now
-        d = (self.out_process_h if out else self.process_h)()
-        hours = self.hours
+        d = self.d = (gate.out_process_h if self.out else gate.process_h)()
+        hours = gate.hours
         if hours is not None:
             start = hours.next_start_h(now, d)
             if start > now:
-                if not queued:
-                    self.queue.add(now, 1)
-                Timeout(env, start - now).callbacks.append(
-                    lambda _e: self._process(t0, env.now, d, out, True, done)
-                )
+                if not self.queued:
+                    self.queued = True
+                    gate.queue.add(now, 1)
+                Timeout(env, start - now).callbacks.append(self.on_open)
                 return
-        self._process(t0, now, d, out, queued, done)
+        self.process(now)
 
-    def _process(
-        self,
-        t0: float,
-        start: float,
-        d: float,
-        out: bool,
-        queued: bool,
-        done: Callable[[float], None],
-    ) -> None:
-        if queued:
-            self.queue.add(start, -1)
-        (self.out_wait_h if out else self.wait_h).add(start - t0)
-        self.busy_h += d
-        release = self.lanes.release
+    def on_open(self, _e: simpy.Event) -> None:
+        """The gate opens for the truck."""
+        self.process(self.gate.env.now)
 
-        def through(_e: simpy.Event) -> None:
-            release()
-            done(start)
+    def process(self, start: float) -> None:
+        """The processing starts at ``start`` (now), hours."""
+        gate = self.gate
+        if self.queued:
+            gate.queue.add(start, -1)
+        (gate.out_wait_h if self.out else gate.wait_h).add(start - self.t0)
+        gate.busy_h += self.d
+        self.start = start
+        Timeout(gate.env, self.d).callbacks.append(self.through)
 
-        Timeout(self.env, d).callbacks.append(through)
+    def through(self, _e: simpy.Event) -> None:
+        """The processing is done: the truck leaves its lane."""
+        self.gate.lanes.release()
+        self.done(self.start)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import simpy
 from simpy.events import Timeout
@@ -168,30 +168,11 @@ class ReachStackers:
 
         Event-driven (no process): one timeout for the moves together.
         """
-        env = self.env
-        pool = self.pool
-
-        def granted() -> None:
-            now = t = env.now
-            ends = []
-            draw = self._move_h
-            for _ in range(n):
-                d = draw()
-                self.busy_h += d
-                t += d
-                ends.append(t)
-            self.moves += n
-
-            def finished(_e: simpy.Event) -> None:
-                pool.release()
-                done(ends)
-
-            Timeout(env, t - now).callbacks.append(finished)
-
-        if pool.take():
-            granted()
+        lift = _Lift(self, n, done)
+        if self.pool.take():
+            lift.granted()
         else:
-            pool.wait(granted, priority)
+            self.pool.wait(lift.granted, priority)
 
 
 class LoadingTracks:
@@ -355,6 +336,10 @@ class Hub:
             q = self.queues[service] = ServiceQueue(self.env)
         return q
 
+    def truck_arrives(self, ev: simpy.Event) -> None:
+        """A truck with the boxes of ``ev`` (its value) is at the gate (:meth:`truck_in`)."""
+        self.truck_in(cast("list[Container]", ev.value))
+
     def truck_in(self, boxes: list[Container]) -> None:
         """A truck delivers ``boxes``, now at the gate: in-gate (lane, yard space, opening
         hours, processing), a reach stacker lifts them off into the yard one after the
@@ -365,33 +350,7 @@ class Hub:
         the cut-off reads), ``t_gate_in`` = ``t_yard_in`` (in the yard), then
         ``t_gate_out_pass`` and ``t_gate_out`` (the truck has left).
         """
-        env = self.env
-        t_arrive = env.now
-        teu = 0
-        for b in boxes:
-            b.t_gate_arrive = t_arrive
-            teu += b.teu
-
-        def passed(t_pass: float) -> None:
-            for b in boxes:
-                b.t_gate_pass = t_pass
-            self.stackers.lift(TRUCK_WORK, len(boxes), lifted)
-
-        def lifted(ends: list[float]) -> None:
-            for b, t in zip(boxes, ends, strict=True):
-                b.t_gate_in = b.t_yard_in = t
-            for b in boxes:
-                self.queue(b.current.ref).push(b)
-            self.gate.leave(gone)
-
-        def gone(t_out: float) -> None:
-            for b in boxes:
-                b.t_gate_out_pass = t_out
-                b.t_gate_out = env.now
-            if boxes[0].t_created >= self.yard.warmup_h:
-                self.truck_turnaround_h.add(env.now - t_arrive)
-
-        self.gate.enter(passed, lambda: self.yard.admit(teu))
+        _Delivery(self, boxes).arrive()
 
     def pickup_delay_h(self, dwell_h: float) -> float:
         """How long after now, when a box is put down in the yard, its consignee's truck
@@ -413,20 +372,124 @@ class Hub:
         ``handed_over`` is called with the box once it is on the truck and out of the
         yard, before the out-gate.
         """
-        env = self.env
-        t_arrive = box.t_pickup_arrive = env.now
+        _Pickup(self, box, handed_over).arrive()
 
-        def passed(t_pass: float) -> None:
-            box.t_pickup_pass = t_pass
-            self.stackers.lift(TRUCK_WORK, 1, loaded)
 
-        def loaded(_ends: list[float]) -> None:
-            self.yard.remove(box, by_train=False)
-            handed_over(box)
-            self.gate.leave(gone)
+class _Delivery:
+    """A truck delivering boxes to a hub (see :meth:`Hub.truck_in`): its steps."""
 
-        def gone(_t_out: float) -> None:
-            if box.t_created >= self.yard.warmup_h:
-                self.truck_turnaround_h.add(env.now - t_arrive)
+    __slots__ = ("boxes", "hub", "t_arrive", "teu")
 
-        self.gate.enter(passed)
+    def __init__(self, hub: Hub, boxes: list[Container]) -> None:
+        self.hub = hub
+        self.boxes = boxes
+        self.t_arrive = 0.0
+        self.teu = 0
+
+    def arrive(self) -> None:
+        """At the gate now."""
+        hub = self.hub
+        t = self.t_arrive = hub.env.now
+        teu = 0
+        for b in self.boxes:
+            b.t_gate_arrive = t
+            teu += b.teu
+        self.teu = teu
+        hub.gate.enter(self.passed, self.admit)
+
+    def admit(self) -> simpy.Event | None:
+        """Yard space for the boxes (see :meth:`Yard.admit`)."""
+        return self.hub.yard.admit(self.teu)
+
+    def passed(self, t_pass: float) -> None:
+        """Through the in-gate, its processing started at ``t_pass``, hours."""
+        boxes = self.boxes
+        for b in boxes:
+            b.t_gate_pass = t_pass
+        self.hub.stackers.lift(TRUCK_WORK, len(boxes), self.lifted)
+
+    def lifted(self, ends: list[float]) -> None:
+        """The boxes are in the yard, each since its move ended (``ends``, hours)."""
+        hub, boxes = self.hub, self.boxes
+        for b, t in zip(boxes, ends, strict=True):
+            b.t_gate_in = b.t_yard_in = t
+        for b in boxes:
+            hub.queue(b.current.ref).push(b)
+        hub.gate.leave(self.gone)
+
+    def gone(self, t_out: float) -> None:
+        """Through the out-gate, its processing started at ``t_out``, hours."""
+        hub, boxes = self.hub, self.boxes
+        now = hub.env.now
+        for b in boxes:
+            b.t_gate_out_pass = t_out
+            b.t_gate_out = now
+        if boxes[0].t_created >= hub.yard.warmup_h:
+            hub.truck_turnaround_h.add(now - self.t_arrive)
+
+
+class _Pickup:
+    """A consignee's truck collecting a box at a hub (see :meth:`Hub.truck_out`)."""
+
+    __slots__ = ("box", "handed_over", "hub", "t_arrive")
+
+    def __init__(self, hub: Hub, box: Container, handed_over: Callable[[Container], None]):
+        self.hub = hub
+        self.box = box
+        self.handed_over = handed_over
+        self.t_arrive = 0.0
+
+    def arrive(self) -> None:
+        """At the gate now."""
+        hub = self.hub
+        self.t_arrive = self.box.t_pickup_arrive = hub.env.now
+        hub.gate.enter(self.passed)
+
+    def passed(self, t_pass: float) -> None:
+        """Through the in-gate, its processing started at ``t_pass``, hours."""
+        self.box.t_pickup_pass = t_pass
+        self.hub.stackers.lift(TRUCK_WORK, 1, self.loaded)
+
+    def loaded(self, _ends: list[float]) -> None:
+        """The box is on the truck."""
+        hub, box = self.hub, self.box
+        hub.yard.remove(box, by_train=False)
+        self.handed_over(box)
+        hub.gate.leave(self.gone)
+
+    def gone(self, _t_out: float) -> None:
+        """Through the out-gate."""
+        hub = self.hub
+        if self.box.t_created >= hub.yard.warmup_h:
+            hub.truck_turnaround_h.add(hub.env.now - self.t_arrive)
+
+
+class _Lift:
+    """One stacker's ``n`` moves for a truck (see :meth:`ReachStackers.lift`)."""
+
+    __slots__ = ("done", "ends", "n", "stackers")
+
+    def __init__(self, stackers: ReachStackers, n: int, done: Callable[[list[float]], None]):
+        self.stackers = stackers
+        self.n = n
+        self.done = done
+        self.ends: list[float] = []
+
+    def granted(self) -> None:
+        """The stacker is ours: draw the moves, one timeout for them all."""
+        st = self.stackers
+        now = t = st.env.now
+        ends = self.ends
+        draw = st._move_h
+        for _ in range(self.n):
+            d = draw()
+            st.busy_h += d
+            t += d
+            ends.append(t)
+        st.moves += self.n
+        Timeout(st.env, t - now).callbacks.append(self.finished)
+
+    def finished(self, _e: simpy.Event) -> None:
+        """The moves are done: the stacker is free."""
+        self.stackers.pool.release()
+        self.done(self.ends)

@@ -27,7 +27,7 @@ class LevelProbe:
         Length of the run, hours; values after it are ignored.
     """
 
-    __slots__ = ("_area", "_day_max", "_horizon", "_t", "_v", "max")
+    __slots__ = ("_area", "_day", "_day_end", "_day_max", "_horizon", "_t", "_v", "max")
 
     def __init__(self, horizon_h: float) -> None:
         days = max(1, math.ceil(horizon_h / 24.0))
@@ -35,6 +35,8 @@ class LevelProbe:
         self._area = [0.0] * days
         self._day_max = [0.0] * days
         self._t = 0.0
+        self._day = 0  # the day of _t
+        self._day_end = 24.0  # its end, hours
         self._v = 0.0
         self.max = 0.0
 
@@ -45,13 +47,13 @@ class LevelProbe:
 
     def set(self, t: float, value: float) -> None:
         """The level becomes ``value`` at time ``t`` (hours, non-decreasing)."""
-        t0 = self._t
-        d = int(t // 24.0)
-        if d == int(t0 // 24.0) and t <= self._horizon:
-            # same day: the common case, kept cheap
-            self._area[d] += self._v * (t - t0)
+        if t < self._day_end and t <= self._horizon:
+            # same day as the last change: the common case, kept cheap
+            d = self._day
+            self._area[d] += self._v * (t - self._t)
             self._t = t
         else:
+            d = int(t // 24.0)
             self._advance(t)
         self._v = value
         if value > self.max:
@@ -89,6 +91,8 @@ class LevelProbe:
                 if v > day_max[d]:
                     day_max[d] = v
         self._t = t
+        self._day = int(t // 24.0)
+        self._day_end = 24.0 * (self._day + 1)
 
     def finish(self, t: float) -> None:
         """Close the integral at the end of the run."""

@@ -16,7 +16,7 @@ hand boxes over on arrival.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import simpy
 from simpy.events import Timeout
@@ -146,15 +146,17 @@ class Terminal:
             self.on_arrived(box)
             # the consignee's truck comes after the box's dwell
             delay = self.hub.pickup_delay_h(box.dwell_h)
-            Timeout(self.env, delay).callbacks.append(
-                lambda _e: self.hub.truck_out(box, self._handed_over)
-            )
+            Timeout(self.env, delay, box).callbacks.append(self._pickup)
             return
         nxt = box.current
         if nxt.kind == "onward":
             self.env.process(self._onward(box, self.onward[nxt.ref]))
         else:
             self.hub.queue(nxt.ref).push(box)
+
+    def _pickup(self, ev: simpy.Event) -> None:
+        """The consignee's truck for the box of ``ev`` (its value) is at the gate."""
+        self.hub.truck_out(cast("Container", ev.value), self._handed_over)
 
     def _handed_over(self, box: Container) -> None:
         """The box is on its consignee's truck (which still has the out-gate to pass)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import cast
 
 import simpy
 from simpy.events import Timeout
@@ -52,6 +53,8 @@ BOOKING_HORIZON_H = 60 * 24.0
 that trucks leaving before the end for a later train are simulated."""
 
 _POOLS = {"reach_stackers": ("stackers", "pool"), "gate_lanes": ("gate", "lanes")}
+_ARRIVED_KEY = {m: f"teu_arrived.{m}" for m in ("rail", "road")}
+"""Daily counter key of the TEU arriving by each mode."""
 """Where each kind of breakdown equipment sits in a :class:`Hub`: (part, servers)."""
 
 
@@ -308,24 +311,30 @@ class World:
         if hub is not None:  # the truck drives to the hub's gate
             d = delay + self.drayage_h(origin, hub.place)
             if d > 0:
-                Timeout(env, d).callbacks.append(lambda _e: hub.truck_in(boxes))
+                Timeout(env, d, boxes).callbacks.append(hub.truck_arrives)
             else:
                 hub.truck_in(boxes)
             return
         q = self.siding(first.from_, first.ref)
-
-        def at_siding(_: object = None) -> None:
-            for b in boxes:
-                b.t_gate_arrive = b.t_gate_in = b.t_created
-                q.push(b)
-
         if delay > 0:
-            Timeout(env, delay).callbacks.append(at_siding)
+            Timeout(env, delay, (q, boxes)).callbacks.append(self._at_siding)
         else:
-            at_siding()
+            self._put_at_siding(q, boxes)
+
+    def _at_siding(self, ev: simpy.Event) -> None:
+        q, boxes = cast("tuple[ServiceQueue, list[Container]]", ev.value)
+        self._put_at_siding(q, boxes)
+
+    @staticmethod
+    def _put_at_siding(q: ServiceQueue, boxes: list[Container]) -> None:
+        """A truck puts its boxes down at a siding: they wait there for their train."""
+        for b in boxes:
+            b.t_gate_arrive = b.t_gate_in = b.t_created
+            q.push(b)
 
     def _arrived(self, box: Container) -> None:
-        self.daily.add(self.env.now, f"teu_arrived.{box.mode}", box.teu)
+        counter = _ARRIVED_KEY.get(box.mode) or f"teu_arrived.{box.mode}"
+        self.daily.add(self.env.now, counter, box.teu)
         if box.t_created < self.warmup_h:
             return
         key = (box.mode, box.itinerary[0].from_, box.destination)
