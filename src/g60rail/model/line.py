@@ -253,6 +253,8 @@ class Section:
         self.maintenance = Windows(maintenance)
         self.closures = Windows(closures)
         self.windows = Windows(maintenance + closures)
+        self._closed = bool(self.closures)  # any closures at all
+        self._windowed = bool(self.windows)  # any windows at all
         self.closure_delay_teu_h = 0.0
         self.ordered_exit = ordered_exit
         # single track: one queue for both directions; double: one per direction
@@ -273,7 +275,7 @@ class Section:
         lane = 0 if self.single else direction
         speed = train.speed_kmh
         run = self.km / speed if speed else self.running_h[direction]()
-        if self.closures:
+        if self._closed:
             t0 = max(self.env.now, self._free_at[lane])
             lost = self.windows.clear(t0, run) - self.maintenance.clear(t0, run)
             self.closure_delay_teu_h += train.teu * lost
@@ -301,7 +303,7 @@ class Section:
             return None
         now = self.env.now
         start = max(now, self._free_at[lane])
-        if self.windows:
+        if self._windowed:
             start = self._clear_of_windows(lane, start, run)
         if start > now:
             if not self._wake[lane]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Callable
 
 import numpy as np
 
@@ -158,14 +159,12 @@ class Tally:
     over decades of containers.
     """
 
-    __slots__ = ("_buf",)
+    __slots__ = ("_buf", "add")
 
     def __init__(self) -> None:
         self._buf = array("d")
-
-    def add(self, x: float) -> None:
+        self.add: Callable[[float], None] = self._buf.append
         """Record one observation."""
-        self._buf.append(x)
 
     def __len__(self) -> int:
         return len(self._buf)
@@ -174,6 +173,7 @@ class Tally:
         """A new tally holding this one's observations followed by ``other``'s."""
         out = Tally()
         out._buf = self._buf + other._buf
+        out.add = out._buf.append
         return out
 
     @property
