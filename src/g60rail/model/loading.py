@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import simpy
+from simpy.events import Timeout
 
 from g60rail.model.hub import TRAIN_WORK, ReachStackers, TrackHold
 from g60rail.model.rolling_stock import Train
@@ -170,14 +171,15 @@ class OriginLoading:
     def _move(self, box: Container, stackers: ReachStackers) -> simpy.Event:
         """Start a move with a granted stacker; the box is on the train when the returned
         event fires."""
-        done = self.env.timeout(stackers.move_h())
-
-        def finish(_: simpy.Event) -> None:
-            stackers.pool.release()
-            self._take(box)
-
-        done.callbacks.append(finish)
+        done = Timeout(self.env, stackers.move_h(), box)
+        done.callbacks.append(self._moved)
         return done
+
+    def _moved(self, ev: simpy.Event) -> None:
+        """A move is done: the stacker is free, the box (``ev``'s value) on the train."""
+        assert self.stackers is not None  # moves are made by stackers
+        self.stackers.pool.release()
+        self._take(cast("Container", ev.value))
 
     def _loader(self) -> Generator[simpy.Event, Any, None]:
         queue, cap, stackers = self.queue, self.train.capacity_teu, self.stackers

@@ -102,40 +102,8 @@ class Terminal:
         if crews == 0:
             unloaded.succeed()
         for _ in range(crews):
-            self._unload_crew(todo, crew_done)
+            _Crew(self, todo, crew_done).next_box()
         yield unloaded
-
-    def _unload_crew(self, todo: list[Container], done: Callable[[], None]) -> None:
-        """One reach stacker takes boxes off the train until none are left; then
-        ``done`` is called.  Event-driven: each move is a callback of its timeout."""
-        env = self.env
-        stackers = self.hub.stackers
-        pool = stackers.pool
-
-        def moved(box: Container) -> None:
-            pool.release()
-            self._landed(box)
-            next_box()
-
-        def granted() -> None:
-            if not todo:  # the others finished while this one waited
-                pool.release()
-                done()
-                return
-            box = todo.pop()
-            Timeout(env, stackers.move_h()).callbacks.append(lambda _e: moved(box))
-
-        def next_box() -> None:
-            if not todo:
-                done()
-                return
-            grant = pool.acquire(TRAIN_WORK)
-            if grant is None:
-                granted()
-            else:
-                grant.callbacks.append(lambda _e: granted())
-
-        next_box()
 
     def _landed(self, box: Container) -> None:
         box.t_yard_in = self.env.now
@@ -171,3 +139,47 @@ class Terminal:
         box.t_arrived = box.t_delivered = self.env.now
         self.on_arrived(box)
         self.on_delivered(box)
+
+
+class _Crew:
+    """One reach stacker unloading a train: it takes the boxes left in ``todo`` off the
+    train one by one (train work before truck work) until none are left; then ``done``
+    is called.  Event-driven: each step is a callback of the event it waits for."""
+
+    __slots__ = ("done", "terminal", "todo")
+
+    def __init__(self, terminal: Terminal, todo: list[Container], done: Callable[[], None]):
+        self.terminal = terminal
+        self.todo = todo
+        self.done = done
+
+    def next_box(self) -> None:
+        """Wait for a stacker for the next box, if one is left."""
+        if not self.todo:
+            self.done()
+            return
+        grant = self.terminal.hub.stackers.pool.acquire(TRAIN_WORK)
+        if grant is None:
+            self.granted()
+        else:
+            grant.callbacks.append(self.on_grant)
+
+    def on_grant(self, _e: simpy.Event) -> None:
+        """The stacker waited for is this crew's."""
+        self.granted()
+
+    def granted(self) -> None:
+        """With a stacker: move the next box, unless the others took the last one."""
+        stackers = self.terminal.hub.stackers
+        if not self.todo:  # the others finished while this one waited
+            stackers.pool.release()
+            self.done()
+            return
+        box = self.todo.pop()
+        Timeout(self.terminal.env, stackers.move_h(), box).callbacks.append(self.moved)
+
+    def moved(self, ev: simpy.Event) -> None:
+        """The box of ``ev`` (its value) is in the yard."""
+        self.terminal.hub.stackers.pool.release()
+        self.terminal._landed(cast("Container", ev.value))
+        self.next_box()
