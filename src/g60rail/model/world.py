@@ -182,7 +182,7 @@ class World:
         self._cids = itertools.count()
         self._drayage: dict[tuple[str, str], float] = {}
         self.empties = EmptyReturns(
-            env, scenario, streams, self.book, lambda: next(self._cids), horizon_h
+            env, scenario, streams, self.book, self._cids.__next__, horizon_h
         )
 
         self.demands = [
@@ -195,7 +195,7 @@ class World:
                 streams.rng(f"cargo.{sid}"),
                 self._dwell_sampler(sid),
                 self.book,
-                lambda: next(self._cids),
+                self._cids.__next__,
                 horizon_h,
                 departure_times(
                     spec,
