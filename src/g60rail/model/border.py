@@ -214,7 +214,7 @@ class BorderPort:
         # the train is cleared when its last piece of work (scan, technical handling, the
         # end of a closure, declarations) is done
         cleared_ev = env.event()
-        todo = [1]  # pieces of work not done; one for the loop below
+        todo = [1]  # pieces of work not done, plus one until all are counted
 
         def one_done(_e: simpy.Event | None = None) -> None:
             todo[0] -= 1
