@@ -55,7 +55,7 @@ def test_kpis_json_identical_across_runs(tmp_path: Path) -> None:
 
 def test_set_overrides_a_field(tmp_path: Path) -> None:
     out = tmp_path / "o"
-    assert main(["run", "--days", "10", "--set", "hub.reach_stackers=1", "--out", str(out)]) == 0
+    assert main(["run", "--days", "2", "--set", "hub.reach_stackers=1", "--out", str(out)]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     from g60rail import load_scenario
 

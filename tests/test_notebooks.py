@@ -13,13 +13,13 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 # The "parameters" cell of each notebook, replaced by short horizons for the test suite.
 SHORT = {
-    "01_quickstart": "DAYS = 14\nSEED = 7",
+    "01_quickstart": "DAYS = 10\nSEED = 7",
     "02_tuning_hub_capacity": (
         "DAYS = 7\nREPLICATIONS = 2\nN_TRIALS = 8\nCONFIRM_REPLICATIONS = 3\n"
         "INDIFFERENCE = 0.5\nSEED = 0\nEXECUTOR = 'serial'"
     ),
     "03_passenger_station": "DAYS = 1\nSEED = 7",
-    "04_border_and_disruptions": "DAYS = 21\nSEED = 7",
+    "04_border_and_disruptions": "DAYS = 14\nSEED = 7",
     "05_rail_vs_road": "DAYS = 21\nSEED = 7",
 }
 
