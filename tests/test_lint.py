@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "g60rail"
-CHECKED = ["src", "tests", "benchmarks", "examples"]
+CHECKED = ["src", "tests", "benchmarks", "examples", "notebooks"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
