@@ -29,6 +29,7 @@ __all__ = [
     "nonneg_float",
     "parse_sets",
     "positive_days",
+    "positive_float",
     "seed_arg",
     "split_values",
     "toml_value",
@@ -120,14 +121,19 @@ def split_values(text: str, flag: str) -> list[str]:
     return parts
 
 
+def _number(flag: str, text: str) -> float:
+    """``text`` as a float, or an argparse error naming ``flag``."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{flag} must be a number, got {text!r}") from None
+
+
 def nonneg_float(flag: str) -> Callable[[str], float]:
     """An argparse type: a finite number >= 0, errors naming ``flag``."""
 
     def parse(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag} must be a number, got {text!r}") from None
+        v = _number(flag, text)
         if not math.isfinite(v) or v < 0:
             raise argparse.ArgumentTypeError(f"{flag} must be >= 0, got {text!r}")
         return v
@@ -135,12 +141,21 @@ def nonneg_float(flag: str) -> Callable[[str], float]:
     return parse
 
 
+def positive_float(flag: str) -> Callable[[str], float]:
+    """An argparse type: a finite number > 0, errors naming ``flag``."""
+
+    def parse(text: str) -> float:
+        v = _number(flag, text)
+        if not (math.isfinite(v) and v > 0):
+            raise argparse.ArgumentTypeError(f"{flag} must be a number > 0, got {text!r}")
+        return v
+
+    return parse
+
+
 def positive_days(text: str) -> float:
     """An argparse type: a number of days in ``(0, MAX_DAYS]``."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--days must be a number, got {text!r}") from None
+    v = _number("--days", text)
     if not math.isfinite(v) or v <= 0 or v > MAX_DAYS:
         raise argparse.ArgumentTypeError(
             f"--days must be a number of days in (0, {MAX_DAYS}], got {text!r}"

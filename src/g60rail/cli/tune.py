@@ -32,7 +32,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from g60rail.cli.common import UserError, check_dates, int_at_least, key_value, writable_dir
+from g60rail.cli.common import (
+    UserError,
+    check_dates,
+    int_at_least,
+    key_value,
+    positive_float,
+    writable_dir,
+)
 from g60rail.cli.experiment import add_run_options, executor_from, resumable, write_png
 from g60rail.errors import ScenarioError
 
@@ -87,19 +94,6 @@ def parse_costs(items: Sequence[str] | None) -> dict[str, float]:
             raise UserError(f"--cost {item!r}: the cost must be >= 0")
         costs[key] = v
     return costs
-
-
-def _positive(flag: str) -> Any:
-    def parse(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag} must be a number, got {text!r}") from None
-        if not (math.isfinite(v) and v > 0):
-            raise argparse.ArgumentTypeError(f"{flag} must be a number > 0, got {text!r}")
-        return v
-
-    return parse
 
 
 def _confidence(text: str) -> float:
@@ -377,7 +371,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     tu.add_argument(
         "--indifference",
-        type=_positive("--indifference"),
+        type=positive_float("--indifference"),
         default=None,
         help="with --service: the difference in the first service KPI (its unit) not worth "
         "telling apart among equally cheap configurations (5%% of its mean)",
