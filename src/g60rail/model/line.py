@@ -99,7 +99,7 @@ class LineTrain(Protocol):
 
     @property
     def kind(self) -> str:
-        """``"freight"`` or ``"passenger"``."""
+        """``"freight"``, ``"light"`` (an empty train set) or ``"passenger"``."""
         ...
 
     @property

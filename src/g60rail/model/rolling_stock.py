@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections import deque
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 import simpy
@@ -14,7 +15,16 @@ from g60rail.model.probes import Tally
 if TYPE_CHECKING:
     from g60rail.model.cargo import Container
 
-__all__ = ["Train", "TrainSetPool"]
+__all__ = ["LIGHT_TID0", "LightRun", "LightTrain", "Train", "TrainSetPool"]
+
+LIGHT_TID0 = 1_000_000
+"""The first light run's ``tid``: light runs are numbered on their own from here (loaded
+trains from 0, passenger trains from -1 down), so that they do not shift the ids of the
+loaded trains."""
+
+LightRun = Callable[[str, str], simpy.Event]
+"""``(from, to) -> event``: send an empty train set now from one end of its pool's route
+to the other; the event fires when it stands there."""
 
 
 class Train:
@@ -69,6 +79,25 @@ class Train:
         self.teu -= sum(b.teu for b in boxes)
 
 
+class LightTrain:
+    """A train set running empty to where a train of its pool waits for one.
+
+    On a line it runs like a freight train (the section's freight running time, behind
+    passenger trains) and carries no boxes.
+    """
+
+    __slots__ = ("service", "tid")
+    kind = "light"
+    priority = 1
+    speed_kmh = None
+    teu = 0
+
+    def __init__(self, tid: int, service: str) -> None:
+        self.tid = tid
+        self.service = service
+        """The service whose route it runs."""
+
+
 class TrainSetPool:
     """The train sets of one pool (a service and its return), by where they stand.
 
@@ -78,9 +107,12 @@ class TrainSetPool:
 
     When trains wait for a set at one end while sets stand idle at another (the loads
     are not balanced: more trains leave one end than come back to it), an idle set is
-    sent back empty (a light run), keeping one set in reserve where it stands.  A light
-    run takes as long as the last loaded run of the pool between the same places (none
-    is sent before one such run is known) and does not occupy the line's sections.
+    sent back empty (a light run), keeping one set in reserve where it stands.  With
+    ``run_light`` the light run is a train on the rail network (it takes line sections
+    and station tracks like any train, :meth:`g60rail.model.trains.TrainRuns.light_run`),
+    sent between the ends of a service of the pool (``paths``).  Without it (a pool on
+    its own) a light run takes as long as the last loaded run of the pool between the
+    same places, and none is sent before one such run is known.
 
     Parameters
     ----------
@@ -90,17 +122,32 @@ class TrainSetPool:
         Pool id.
     at
         Sets standing at each place at time 0.
+    run_light
+        Sends a light run over the network; ``None``: light runs are timed only.
+    paths
+        ``(origin, destination)`` of the pool's services: where ``run_light`` can send a
+        set.
     """
 
-    def __init__(self, env: simpy.Environment, pool: str, at: dict[str, int]) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        pool: str,
+        at: dict[str, int],
+        run_light: LightRun | None = None,
+        paths: Collection[tuple[str, str]] = (),
+    ) -> None:
         self.env = env
         self.pool = pool
+        self._run_light = run_light
+        self._paths = frozenset(paths)
         self.free = dict(at)
         self.size = sum(at.values())
         self._waiting: dict[str, deque[simpy.Event]] = {}
         self._coming: dict[str, int] = {}
         self.run_h: dict[tuple[str, str], float] = {}
-        """The last loaded run's time between two places, hours (what a light run takes)."""
+        """The last loaded run's time between two places, hours (what a timed light run
+        takes)."""
         self.wait_h = Tally()
         self.light_runs = 0
         """Sets sent back empty."""
@@ -161,21 +208,26 @@ class TrainSetPool:
                 self.free[source] -= 1
                 self._coming[there] = self._coming.get(there, 0) + 1
                 self.light_runs += 1
-                self.env.timeout(self.run_h[source, there]).callbacks.append(
-                    functools.partial(self._light_arrival, there)
+                run = (
+                    self._run_light(source, there)
+                    if self._run_light is not None
+                    else self.env.timeout(self.run_h[source, there])
                 )
+                run.callbacks.append(functools.partial(self._light_arrival, there))
                 short -= 1
 
     def _idle_source(self, there: str) -> str | None:
         """A place other than ``there`` with more than one idle set, no train waiting and a
-        known running time to ``there``; the one with most idle sets."""
+        way to ``there`` (a path, or a known running time for timed light runs); the one
+        with most idle sets."""
+        ways = self._paths if self._run_light is not None else self.run_h
         best = None
         for place, n in self.free.items():
             if (
                 place != there
                 and n > 1
                 and not self._waiting.get(place)
-                and (place, there) in self.run_h
+                and (place, there) in ways
                 and (best is None or n > self.free[best])
             ):
                 best = place

@@ -5,11 +5,14 @@ set standing at its origin, is placed on a loading track ``load_window_h`` befor
 time and loaded under its service's dispatch policy (:mod:`g60rail.model.loading`).  It
 then runs its route leg by leg: at a border port it waits for clearance, at a terminal
 where boxes end their rail hop they are unloaded; at the end of its run its set is free
-again after its servicing.
+again after its servicing.  A set sent back empty (a light run) runs its service's route
+on the network too, stopping only for technical handling at border ports and the
+service's stops (crew and locomotive changes).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Generator
@@ -19,7 +22,7 @@ import simpy
 
 from g60rail.model.hub import Hub, TrackHold
 from g60rail.model.loading import OriginLoading
-from g60rail.model.rolling_stock import Train, TrainSetPool
+from g60rail.model.rolling_stock import LIGHT_TID0, LightTrain, Train, TrainSetPool
 from g60rail.model.service_queue import ServiceQueue
 from g60rail.random import Sampler, Streams
 from g60rail.scenario.clock import weekly_times
@@ -98,7 +101,9 @@ class TrainRuns:
     horizon_h
         Run length, hours.
     streams
-        Random streams (``trainsets.<service>.turnaround``); none: sets need no servicing.
+        Random streams (``trainsets.<service>.turnaround``, and
+        ``trainsets.light.<port>.technical`` for light runs at a border port); none: sets
+        need no servicing and light runs no technical handling.
     """
 
     def __init__(
@@ -134,23 +139,37 @@ class TrainRuns:
         self.departures: list[tuple[str, int]] = []
         """(service, TEU on board) per departure."""
         self._tids = itertools.count()
+        self._light_tids = itertools.count(LIGHT_TID0)
         self._filling: dict[str, list[Train]] = {}
         """Trains of each service not yet departed from its origin."""
         self.pools: dict[str, TrainSetPool] = {}
         self._turnaround: dict[str, Sampler] = {}
+        self._light_technical: dict[str, Sampler] = {}
         for pool, sets in scenario.train_sets().items():
             members = [sid for sid in scenario.services if scenario.pool_of(sid) == pool]
             weekly: dict[str, int] = {}
+            paths: dict[tuple[str, str], str] = {}
             for sid in members:
-                origin = scenario.services[sid].route[0]
-                weekly[origin] = weekly.get(origin, 0) + len(
+                route = scenario.services[sid].route
+                weekly[route[0]] = weekly.get(route[0], 0) + len(
                     scenario.services[sid].weekly_departures_h
                 )
-            self.pools[pool] = TrainSetPool(env, pool, TrainSetPool.spread(sets, weekly))
+                paths.setdefault((route[0], route[-1]), sid)
+            self.pools[pool] = TrainSetPool(
+                env,
+                pool,
+                TrainSetPool.spread(sets, weekly),
+                run_light=functools.partial(self.light_run, paths),
+                paths=paths,
+            )
         if streams is not None:
             for sid, spec in scenario.services.items():
                 self._turnaround[sid] = streams.sampler(
                     f"trainsets.{sid}.turnaround", spec.set_turnaround_h
+                )
+            for place, port in ports.items():
+                self._light_technical[place] = streams.sampler(
+                    f"trainsets.light.{place}.technical", port.spec.technical_h
                 )
 
     def start(self) -> None:
@@ -241,18 +260,7 @@ class TrainRuns:
         if hub is not None and ad is not None:
             hub.leave_ad_track(ad)
         route = spec.route
-        line: Line | None = None
-        holding = 0  # direction of the line track the train stands on (0: none)
-        for i in range(1, len(route)):
-            nxt = self.network.between(route[i - 1], route[i])
-            if line is not None and nxt is not line:
-                line.leave(route[i - 1], holding)
-                holding = 0
-            line = nxt
-            holding = yield from line.run(train, route[i - 1], route[i], holding)
-            yield from self._call(train, spec, i)
-        if line is not None:
-            line.leave(route[-1], holding)
+        yield from self._ride(train, route, functools.partial(self._call, train, spec))
         train.t_arrived = env.now
         if pool is not None:
             pool.ran(route[0], route[-1], train.t_arrived - train.t_departed)
@@ -271,6 +279,49 @@ class TrainRuns:
                 train.boxes_departed,
             )
         )
+
+    def _ride(
+        self,
+        train: Train | LightTrain,
+        route: list[str],
+        call: Callable[[int], Generator],
+    ) -> Generator:
+        """Run ``train`` along ``route`` line by line, calling ``call(i)`` (a process step)
+        at each stop ``i`` after the first."""
+        line: Line | None = None
+        holding = 0  # direction of the line track the train stands on (0: none)
+        for i in range(1, len(route)):
+            nxt = self.network.between(route[i - 1], route[i])
+            if line is not None and nxt is not line:
+                line.leave(route[i - 1], holding)
+                holding = 0
+            line = nxt
+            holding = yield from line.run(train, route[i - 1], route[i], holding)
+            yield from call(i)
+        if line is not None:
+            line.leave(route[-1], holding)
+
+    def light_run(self, paths: dict[tuple[str, str], str], source: str, there: str) -> simpy.Event:
+        """Send an empty train set from ``source`` to ``there`` now, on the route of the
+        pool's service between them (``paths``); the returned process ends when it stands
+        at ``there``."""
+        sid = paths[source, there]
+        train = LightTrain(next(self._light_tids), sid)
+        spec = self.scenario.services[sid]
+        return self.env.process(
+            self._ride(train, spec.route, functools.partial(self._light_call, spec))
+        )
+
+    def _light_call(self, spec: ServiceSpec, i: int) -> Generator:
+        """A light run at stop ``i`` of its route: technical handling at a border port,
+        then the service's stop (none at the end of the route)."""
+        if i == len(spec.route) - 1:
+            return
+        place = spec.route[i]
+        technical = self._light_technical.get(place)
+        hours = (technical() if technical is not None else 0.0) + spec.stop_h.get(place, 0.0)
+        if hours > 0:
+            yield self.env.timeout(hours)
 
     def _return_set(self, pool: TrainSetPool, sid: str, place: str) -> None:
         """The set of a train that ended its run at ``place`` is free there after its

@@ -98,7 +98,8 @@ def train_graph(
     Vientiane in the baseline; places marked on the right, line stations as grey lines),
     the horizontal axis real dates.  Each train is one line through the times it entered
     and left each section (``sections`` table): flat parts are stops, border clearance,
-    unloading and waits for a meet or a maintenance window (shaded).
+    unloading and waits for a meet or a maintenance window (shaded).  Train sets running
+    empty (light runs) are dotted, in their service's colour.
 
     Parameters
     ----------
@@ -111,7 +112,8 @@ def train_graph(
     route
         Places along the diagram's distance axis; default: the longest service route.
     services
-        Only these freight services (default: every service along ``route``).
+        Only these freight services and their light runs (default: every service along
+        ``route``).
     days, first_day
         The window drawn, in days from the start of the run (default: the first week;
         ``days=None`` for the whole run).
@@ -153,6 +155,10 @@ def train_graph(
             style: dict[str, Any] = {"color": "0.55", "lw": 0.7, "linestyle": "-"}
             label = None if "passenger" in labelled else "passenger trains"
             labelled.add("passenger")
+        elif g["kind"].iloc[0] == "light":
+            style = {"lw": 0.8, **service_style(sid), "linestyle": ":"}
+            label = None if "light" in labelled else "empty sets (light runs)"
+            labelled.add("light")
         else:
             style = {"lw": 1.2, **service_style(sid)}
             label = None if sid in labelled else sid
