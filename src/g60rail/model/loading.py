@@ -140,13 +140,17 @@ class OriginLoading:
         """The latest in-gate pass of a box this train may take now, hours (with a
         nanosecond-scale tolerance, so that a box woken for at its pass plus the cut-off
         is taken whatever the rounding)."""
-        return max(self.train.t_planned, self.env.now) - self.cutoff_h + 1e-9
+        now, planned = self.env.now, self.train.t_planned
+        return (now if now > planned else planned) - self.cutoff_h + 1e-9
 
     def _next_box(self) -> Container | None:
         """The first box waiting in the queue that this train may take now, or ``None``."""
-        if self.cutoff_h <= 0:
-            return self.queue.boxes[0] if self.queue.boxes else None
-        return self.queue.first_ready(self._latest_pass_h())
+        cutoff_h = self.cutoff_h
+        if cutoff_h <= 0:
+            boxes = self.queue.boxes
+            return boxes[0] if boxes else None
+        now, planned = self.env.now, self.train.t_planned
+        return self.queue.first_ready((now if now > planned else planned) - cutoff_h + 1e-9)
 
     def _ready_count(self) -> int:
         """Boxes waiting that this train may take now."""
