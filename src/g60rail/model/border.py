@@ -132,6 +132,8 @@ class BorderPort:
         self._open = (spec.opening.open_h, spec.opening.close_h)
         self._always_open = spec.opening.open_h == 0.0 and spec.opening.close_h >= 24.0
         self.shares = _inspection_shares(spec, commodities or {})
+        # the classes' own shares on exit and on entry
+        self._side_shares = tuple({c: s[side] for c, s in self.shares.items()} for side in (0, 1))
         self.planner = planner
         self._plans: dict[tuple[str, str], tuple[Hop, ...] | None] = {}
         self.held: list[Container] = []
@@ -191,7 +193,7 @@ class BorderPort:
         t0 = env.now
         side = 0 if exit_ else 1
         port_share = spec.inspect_share_exit if exit_ else spec.inspect_share_entry
-        shares = self.shares
+        shares = self._side_shares[side]
         keep: list[Container] = []
         held: list[Container] = []
         # the train is cleared when its last piece of work (scan, technical handling, the
@@ -223,9 +225,7 @@ class BorderPort:
             if k == 0:
                 box.t_border_in = t0
             u = box.border_u
-            own = shares.get(box.commodity)
-            share = port_share if own is None else own[side]
-            (held if u[k] < share else keep).append(box)
+            (held if u[k] < shares.get(box.commodity, port_share) else keep).append(box)
             if u[k + 1] >= predeclared:
                 todo[0] += 1
                 self._serve(self.officers, self.declaration_h(), one_done, True)

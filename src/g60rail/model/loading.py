@@ -183,10 +183,13 @@ class OriginLoading:
         """A move is done: the stacker is free, the box (``ev``'s value) on the train."""
         assert self.stackers is not None  # moves are made by stackers
         self.stackers.pool.release()
-        self._take(cast("Container", ev.value))
+        box = cast("Container", ev.value)
+        self.train.add(box)
+        self.on_loaded(box)
 
     def _loader(self) -> Generator[simpy.Event, Any, None]:
         queue, cap, stackers = self.queue, self.train.capacity_teu, self.stackers
+        min_fill, filled, full = self.spec.min_fill_teu, self.filled, self.full
         while not self.stop.triggered:
             if self.limit == 0:
                 self._signal_idle()
@@ -226,11 +229,11 @@ class OriginLoading:
             queue.take(box)
             if self.limit is not None:
                 self.limit -= 1
-            self.reserved_teu += box.teu
-            if self.reserved_teu >= self.spec.min_fill_teu:
-                self._fire(self.filled)
-            if self.reserved_teu >= cap:
-                self._fire(self.full)
+            reserved = self.reserved_teu = self.reserved_teu + box.teu
+            if reserved >= min_fill and not filled.triggered:
+                filled.succeed()
+            if reserved >= cap and not full.triggered:
+                full.succeed()
             if stackers is None:
                 self._take(box)
                 continue
