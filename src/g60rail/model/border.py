@@ -238,12 +238,14 @@ class BorderPort:
             self.clearance_h.add(cleared)
         now, add = env.now, self.box_clearance_h.add
         teu_out, tonnes_out = self.teu_out, self.tonnes_out
+        tonnes_kept: float = 0  # as sum() gives
         for box in keep:  # they leave the port now (see _leave)
             box.t_border_out = now
             if counted:
                 add(now - t0)
             teu_out += box.teu
             tonnes_out += box.tonnes
+            tonnes_kept += box.tonnes
         self.teu_out, self.tonnes_out = teu_out, tonnes_out
         self.log.append(
             (
@@ -253,7 +255,7 @@ class BorderPort:
                 env.now,
                 train.teu,
                 sum(b.teu for b in held),
-                sum(b.tonnes for b in keep),
+                tonnes_kept,
                 sum(b.tonnes for b in held),
             )
         )
