@@ -130,7 +130,10 @@ class BorderPort:
         self.technical_h: Sampler = streams.sampler(f"{p}.technical", spec.technical_h)
         self.inspection_h: Sampler = streams.sampler(f"{p}.inspection", spec.inspection_h)
         self._open = (spec.opening.open_h, spec.opening.close_h)
+        self._always_open = spec.opening.open_h == 0.0 and spec.opening.close_h >= 24.0
         self.shares = _inspection_shares(spec, commodities or {})
+        # the classes' own shares on exit and on entry
+        self._side_shares = tuple({c: s[side] for c, s in self.shares.items()} for side in (0, 1))
         self.planner = planner
         self._plans: dict[tuple[str, str], tuple[Hop, ...] | None] = {}
         self.held: list[Container] = []
@@ -152,6 +155,8 @@ class BorderPort:
 
     def _next_working_h(self, t: float, windows: list[tuple[float, float]]) -> float:
         """Earliest time ``>= t`` inside opening hours and outside ``windows``."""
+        if self._always_open and not windows:
+            return t
         while True:
             t1 = after_windows(next_open_h(t, *self._open, self.day0_h), 0.0, windows)
             if t1 == t:
@@ -167,32 +172,12 @@ class BorderPort:
     ) -> None:
         """One piece of work of ``duration`` hours: wait for a server (first come first
         served) and, holding it, for working hours outside the closures (for an officer:
-        outside the customs outages too); ``done`` is called when it is finished.
-        Event-driven: each step is a callback of the event it waits for."""
-        env = self.env
-        windows = self.customs_down if officer else self.closed
-
-        def end(_e: simpy.Event) -> None:
-            servers.release()
-            done()
-
-        def work(_e: simpy.Event | None = None) -> None:
-            if officer:
-                self.officer_busy_h += duration
-            Timeout(env, duration).callbacks.append(end)
-
-        def start() -> None:
-            now = env.now
-            t = self._next_working_h(now, windows)
-            if t > now:
-                Timeout(env, t - now).callbacks.append(work)
-            else:
-                work()
-
+        outside the customs outages too); ``done`` is called when it is finished."""
+        work = _Work(self, servers, duration, done, officer)
         if servers.take():
-            start()
+            work.start()
         else:
-            servers.wait(start)
+            servers.wait(work.start)
 
     def clear(self, train: Train, exit_: bool) -> Generator:
         """Clear ``train``; boxes selected for inspection are taken off and held.
@@ -208,7 +193,7 @@ class BorderPort:
         t0 = env.now
         side = 0 if exit_ else 1
         port_share = spec.inspect_share_exit if exit_ else spec.inspect_share_entry
-        shares = self.shares
+        shares = self._side_shares[side]
         keep: list[Container] = []
         held: list[Container] = []
         # the train is cleared when its last piece of work (scan, technical handling, the
@@ -234,17 +219,16 @@ class BorderPort:
             if after_windows(t0, 0.0, self.closed) > t0:
                 todo[0] += 1
                 Timeout(env, after_windows(t0, 0.0, self.closed) - t0).callbacks.append(one_done)
+        predeclared = spec.predeclared_share
         for box in train.boxes:
             k = 0 if box.t_border_in != box.t_border_in else 2  # first or second crossing
             if k == 0:
                 box.t_border_in = t0
-            u_inspect, u_pre = box.border_u[k], box.border_u[k + 1]
-            own = shares.get(box.commodity)
-            share = port_share if own is None else own[side]
-            (held if u_inspect < share else keep).append(box)
-            if u_pre >= spec.predeclared_share:
+            u = box.border_u
+            (held if u[k] < shares.get(box.commodity, port_share) else keep).append(box)
+            if u[k + 1] >= predeclared:
                 todo[0] += 1
-                self._serve(self.officers, self.declaration_h(), one_done, officer=True)
+                self._serve(self.officers, self.declaration_h(), one_done, True)
         train.remove(held)
         one_done()
         yield cleared_ev
@@ -252,8 +236,17 @@ class BorderPort:
         counted = t0 >= self.warmup_h
         if counted:
             self.clearance_h.add(cleared)
-        for box in keep:
-            self._leave(box, t0)
+        now, add = env.now, self.box_clearance_h.add
+        teu_out, tonnes_out = self.teu_out, self.tonnes_out
+        tonnes_kept: float = 0  # as sum() gives
+        for box in keep:  # they leave the port now (see _leave)
+            box.t_border_out = now
+            if counted:
+                add(now - t0)
+            teu_out += box.teu
+            tonnes_out += box.tonnes
+            tonnes_kept += box.tonnes
+        self.teu_out, self.tonnes_out = teu_out, tonnes_out
         self.log.append(
             (
                 train.tid,
@@ -262,7 +255,7 @@ class BorderPort:
                 env.now,
                 train.teu,
                 sum(b.teu for b in held),
-                sum(b.tonnes for b in keep),
+                tonnes_kept,
                 sum(b.tonnes for b in held),
             )
         )
@@ -368,6 +361,49 @@ class BorderPort:
         if key not in self._plans:
             self._plans[key] = self.planner(place, destination, (self.place,))
         return self._plans[key]
+
+
+class _Work:
+    """One piece of customs work (see :meth:`BorderPort._serve`): its steps, each a
+    callback of the event it waits for."""
+
+    __slots__ = ("done", "duration", "officer", "port", "servers")
+
+    def __init__(
+        self,
+        port: BorderPort,
+        servers: Servers,
+        duration: float,
+        done: Callable[[], None],
+        officer: bool,
+    ) -> None:
+        self.port = port
+        self.servers = servers
+        self.duration = duration
+        self.done = done
+        self.officer = officer
+
+    def start(self) -> None:
+        """With a server: wait for working hours, then work."""
+        port = self.port
+        env = port.env
+        now = env.now
+        t = port._next_working_h(now, port.customs_down if self.officer else port.closed)
+        if t > now:
+            Timeout(env, t - now).callbacks.append(self.work)
+        else:
+            self.work()
+
+    def work(self, _e: simpy.Event | None = None) -> None:
+        """Work for ``duration`` hours."""
+        if self.officer:
+            self.port.officer_busy_h += self.duration
+        Timeout(self.port.env, self.duration).callbacks.append(self.end)
+
+    def end(self, _e: simpy.Event) -> None:
+        """The work is done: the server is free."""
+        self.servers.release()
+        self.done()
 
 
 def _inspection_shares(

@@ -2,18 +2,27 @@
 
 :class:`Engine` is a :class:`simpy.Environment` and processes events exactly as SimPy
 does, in the same order (time, then priority, then scheduling order), calling each
-event's callbacks in turn and crashing on a failed event nobody defused.  Only
-:meth:`Engine.run` with a numeric ``until`` differs: it steps through the queue in one
-loop instead of one method call per event.
+event's callbacks in turn and crashing on a failed event nobody defused.  Three things
+differ in how, not in what:
+
+* :meth:`Engine.run` with a numeric ``until`` steps through the queue in one loop
+  instead of one method call per event;
+* events due at the current time with normal priority (a triggered event, a zero
+  delay) wait in a first-in first-out line beside the time-ordered queue: they come
+  after every event already queued for now (scheduled earlier) and before any event
+  scheduled later, which is where SimPy's queue puts them;
+* the clock :attr:`Engine.now` is a plain attribute (SimPy's ``_now`` reads and sets it).
 """
 
 from __future__ import annotations
 
-from heapq import heappop
+from collections import deque
+from heapq import heappop, heappush
 from typing import Any
 
 import simpy
-from simpy.core import URGENT, BoundClass
+from simpy.core import NORMAL, URGENT, BoundClass, EmptySchedule, StopSimulation
+from simpy.events import EventPriority
 
 __all__ = ["Engine"]
 
@@ -27,13 +36,76 @@ class Engine(simpy.Environment):
         Simulation time at the start, hours.
     """
 
+    now: float = 0.0
+    """The current simulation time, hours (a plain attribute, not SimPy's property)."""
+
     def __init__(self, initial_time: float = 0.0) -> None:
         super().__init__(initial_time)
+        # events due now with normal priority, in scheduling order (see the module)
+        self._due_now: deque[simpy.Event] = deque()
         # SimPy binds its event factories (``timeout``, ``event``, ``process`` ...) to the
         # instance for its own class only; bind those of the base class too
         for name, obj in vars(simpy.Environment).items():
             if type(obj) is BoundClass:
                 setattr(self, name, getattr(self, name))
+
+    @property
+    def _now(self) -> float:
+        """SimPy's name for the clock: :attr:`now`."""
+        return self.now
+
+    @_now.setter
+    def _now(self, t: float) -> None:
+        self.now = t
+
+    def schedule(
+        self, event: simpy.Event, priority: EventPriority = NORMAL, delay: float = 0
+    ) -> None:
+        """Schedule ``event`` with ``priority`` after ``delay`` hours, as SimPy does."""
+        now = self.now
+        at = now + delay
+        if at == now and priority == NORMAL:
+            self._due_now.append(event)
+        else:
+            heappush(self._queue, (at, priority, next(self._eid), event))
+
+    def peek(self) -> float:
+        """Time of the next event, hours (infinity if none is scheduled)."""
+        if self._due_now:
+            return self.now
+        return self._queue[0][0] if self._queue else simpy.core.Infinity
+
+    def _pop(self) -> simpy.Event:
+        """Take the next event off the queue, advancing the clock to its time."""
+        due, queue = self._due_now, self._queue
+        if due:
+            if queue:
+                at, priority = queue[0][0], queue[0][1]
+                if at < self.now or (at == self.now and priority <= NORMAL):
+                    self.now, _, _, event = heappop(queue)
+                    return event
+            return due.popleft()
+        if not queue:
+            raise EmptySchedule
+        self.now, _, _, event = heappop(queue)
+        return event
+
+    def step(self) -> None:
+        """Process the next event, as :meth:`simpy.Environment.step`."""
+        event = self._pop()
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        try:
+            for callback in callbacks:
+                callback(event)
+        except StopSimulation:
+            # the rest of the callbacks run when the simulation resumes
+            event.callbacks = callbacks[callbacks.index(callback) + 1 :]
+            self.schedule(event, EventPriority(-1))
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
 
     def run(self, until: Any = None) -> Any:
         """Process events until time ``until`` (hours), as :meth:`simpy.Environment.run`.
@@ -45,18 +117,25 @@ class Engine(simpy.Environment):
         if until is None or isinstance(until, simpy.Event):
             return super().run(until)
         at = float(until)
-        if at <= self._now:
+        if at <= self.now:
             raise ValueError(f"until ({at}) must be greater than the current simulation time")
         end = simpy.Event(self)
         end._ok = True
         end._value = None
-        self.schedule(end, URGENT, at - self._now)
-        queue = self._queue
+        self.schedule(end, URGENT, at - self.now)
+        queue, due = self._queue, self._due_now
+        next_due = due.popleft
+        now = self.now
         while True:
-            self._now, _, _, event = heappop(queue)
-            if event is end:
-                end.callbacks = None  # type: ignore[assignment]
-                return None
+            # the run's end is in the queue, so the queue is not empty
+            if due and (queue[0][0] > now or (queue[0][0] == now and queue[0][1] > NORMAL)):
+                event = next_due()
+            else:
+                now, _, _, event = heappop(queue)
+                self.now = now
+                if event is end:
+                    end.callbacks = None  # type: ignore[assignment]
+                    return None
             callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
             for callback in callbacks:
                 callback(event)

@@ -140,13 +140,17 @@ class OriginLoading:
         """The latest in-gate pass of a box this train may take now, hours (with a
         nanosecond-scale tolerance, so that a box woken for at its pass plus the cut-off
         is taken whatever the rounding)."""
-        return max(self.train.t_planned, self.env.now) - self.cutoff_h + 1e-9
+        now, planned = self.env.now, self.train.t_planned
+        return (now if now > planned else planned) - self.cutoff_h + 1e-9
 
     def _next_box(self) -> Container | None:
         """The first box waiting in the queue that this train may take now, or ``None``."""
-        if self.cutoff_h <= 0:
-            return self.queue.boxes[0] if self.queue.boxes else None
-        return self.queue.first_ready(self._latest_pass_h())
+        cutoff_h = self.cutoff_h
+        if cutoff_h <= 0:
+            boxes = self.queue.boxes
+            return boxes[0] if boxes else None
+        now, planned = self.env.now, self.train.t_planned
+        return self.queue.first_ready((now if now > planned else planned) - cutoff_h + 1e-9)
 
     def _ready_count(self) -> int:
         """Boxes waiting that this train may take now."""
@@ -179,10 +183,13 @@ class OriginLoading:
         """A move is done: the stacker is free, the box (``ev``'s value) on the train."""
         assert self.stackers is not None  # moves are made by stackers
         self.stackers.pool.release()
-        self._take(cast("Container", ev.value))
+        box = cast("Container", ev.value)
+        self.train.add(box)
+        self.on_loaded(box)
 
     def _loader(self) -> Generator[simpy.Event, Any, None]:
         queue, cap, stackers = self.queue, self.train.capacity_teu, self.stackers
+        min_fill, filled, full = self.spec.min_fill_teu, self.filled, self.full
         while not self.stop.triggered:
             if self.limit == 0:
                 self._signal_idle()
@@ -222,11 +229,11 @@ class OriginLoading:
             queue.take(box)
             if self.limit is not None:
                 self.limit -= 1
-            self.reserved_teu += box.teu
-            if self.reserved_teu >= self.spec.min_fill_teu:
-                self._fire(self.filled)
-            if self.reserved_teu >= cap:
-                self._fire(self.full)
+            reserved = self.reserved_teu = self.reserved_teu + box.teu
+            if reserved >= min_fill and not filled.triggered:
+                filled.succeed()
+            if reserved >= cap and not full.triggered:
+                full.succeed()
             if stackers is None:
                 self._take(box)
                 continue

@@ -66,8 +66,12 @@ class ServiceQueue:
     def first_late_pass_h(self, latest_pass_h: float) -> float:
         """The earliest in-gate pass (hours) of the boxes that are late for the cut-off
         ``latest_pass_h``; infinity if none is."""
-        late = [b.t_gate_pass for b in self.boxes if b.t_gate_pass > latest_pass_h]
-        return min(late, default=math.inf)
+        first = math.inf
+        for box in self.boxes:
+            t = box.t_gate_pass
+            if t > latest_pass_h and t < first:
+                first = t
+        return first
 
     def take(self, box: Container) -> None:
         """Take ``box`` out of the queue, wherever it stands."""

@@ -106,21 +106,22 @@ class Terminal:
         yield unloaded
 
     def _landed(self, box: Container) -> None:
-        box.t_yard_in = self.env.now
-        self.hub.yard.add(box.teu)
+        env, hub = self.env, self.hub
+        box.t_yard_in = env.now
+        hub.yard.add(box.teu)
         box.hop += 1
         if box.hop == len(box.itinerary):
-            box.t_arrived = self.env.now
+            box.t_arrived = env.now
             self.on_arrived(box)
             # the consignee's truck comes after the box's dwell
-            delay = self.hub.pickup_delay_h(box.dwell_h)
-            Timeout(self.env, delay, box).callbacks.append(self._pickup)
+            delay = hub.pickup_delay_h(box.dwell_h)
+            Timeout(env, delay, box).callbacks.append(self._pickup)
             return
         nxt = box.current
         if nxt.kind == "onward":
-            self.env.process(self._onward(box, self.onward[nxt.ref]))
+            env.process(self._onward(box, self.onward[nxt.ref]))
         else:
-            self.hub.queue(nxt.ref).push(box)
+            hub.queue(nxt.ref).push(box)
 
     def _pickup(self, ev: simpy.Event) -> None:
         """The consignee's truck for the box of ``ev`` (its value) is at the gate."""
@@ -146,10 +147,12 @@ class _Crew:
     train one by one (train work before truck work) until none are left; then ``done``
     is called.  Event-driven: each step is a callback of the event it waits for."""
 
-    __slots__ = ("done", "terminal", "todo")
+    __slots__ = ("done", "pool", "stackers", "terminal", "todo")
 
     def __init__(self, terminal: Terminal, todo: list[Container], done: Callable[[], None]):
         self.terminal = terminal
+        self.stackers = terminal.hub.stackers
+        self.pool = self.stackers.pool
         self.todo = todo
         self.done = done
 
@@ -158,7 +161,7 @@ class _Crew:
         if not self.todo:
             self.done()
             return
-        grant = self.terminal.hub.stackers.pool.acquire(TRAIN_WORK)
+        grant = self.pool.acquire(TRAIN_WORK)
         if grant is None:
             self.granted()
         else:
@@ -170,16 +173,15 @@ class _Crew:
 
     def granted(self) -> None:
         """With a stacker: move the next box, unless the others took the last one."""
-        stackers = self.terminal.hub.stackers
         if not self.todo:  # the others finished while this one waited
-            stackers.pool.release()
+            self.pool.release()
             self.done()
             return
         box = self.todo.pop()
-        Timeout(self.terminal.env, stackers.move_h(), box).callbacks.append(self.moved)
+        Timeout(self.terminal.env, self.stackers.move_h(), box).callbacks.append(self.moved)
 
     def moved(self, ev: simpy.Event) -> None:
         """The box of ``ev`` (its value) is in the yard."""
-        self.terminal.hub.stackers.pool.release()
+        self.pool.release()
         self.terminal._landed(cast("Container", ev.value))
         self.next_box()
