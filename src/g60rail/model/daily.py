@@ -170,6 +170,17 @@ class HourProfile:
         return t
 
     def _on_day_of(self, t_nominal: float, u: float) -> float:
-        """The time on the local day of ``t_nominal`` at the hour of day drawn from ``u``."""
-        day_start = 24.0 * math.floor((t_nominal + self.day0_h) / 24.0) - self.day0_h
-        return day_start + self.hour_of_day(u)
+        """The time on the local day of ``t_nominal`` at the hour of day drawn from ``u``
+        (:meth:`hour_of_day`)."""
+        day0 = self.day0_h
+        cdf = self._cdf
+        h = bisect.bisect_right(cdf, u)
+        if h > 23:
+            h = 23
+        lo = cdf[h - 1] if h > 0 else 0.0
+        width = cdf[h] - lo
+        return (
+            24.0 * math.floor((t_nominal + day0) / 24.0)
+            - day0
+            + (h + ((u - lo) / width if width > 0 else 0.0))
+        )

@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import simpy
-from simpy.events import Timeout
 
 from g60rail.model.daily import DailyWindow
 from g60rail.model.probes import LevelProbe, Tally
-from g60rail.model.servers import Servers
+from g60rail.model.servers import Servers, Wake
 from g60rail.random import Sampler
 
 __all__ = ["Gate"]
@@ -86,26 +85,26 @@ class Gate:
             Called once the truck holds a lane: ``None`` when it may go on, else an event
             to wait for.
         """
-        self._pass(False, admit, done)
+        truck = _Pass(self, self.env.now, False, admit, done)
+        if self.lanes.take():
+            truck.on_lane()
+        else:
+            self._queue_for_lane(truck)
 
     def leave(self, done: Callable[[float], None]) -> None:
         """Pass one truck through the out-gate, by the rules of :meth:`enter` (without
         yard admission); its wait is recorded apart."""
-        self._pass(True, None, done)
-
-    def _pass(
-        self,
-        out: bool,
-        admit: Callable[[], simpy.Event | None] | None,
-        done: Callable[[float], None],
-    ) -> None:
-        truck = _Pass(self, self.env.now, out, admit, done)
+        truck = _Pass(self, self.env.now, True, None, done)
         if self.lanes.take():
             truck.on_lane()
         else:
-            truck.queued = True
-            self.queue.add(truck.t0, 1)
-            self.lanes.wait(truck.on_lane)
+            self._queue_for_lane(truck)
+
+    def _queue_for_lane(self, truck: _Pass) -> None:
+        """The truck waits for a lane, showing in the gate queue."""
+        truck.queued = True
+        self.queue.add(truck.t0, 1)
+        self.lanes.wait(truck.on_lane)
 
 
 class _Pass:
@@ -149,21 +148,23 @@ class _Pass:
     def on_lane(self) -> None:
         """The truck holds a lane: wait for yard space, if need be."""
         admit = self.admit
-        wait = admit() if admit is not None else None
-        if wait is None:
-            self.open()
-            return
-        if not self.queued:
-            self.queued = True
-            self.gate.queue.add(self.t0, 1)
-        wait.callbacks.append(self.on_space)
+        if admit is not None:
+            wait = admit()
+            if wait is not None:
+                if not self.queued:
+                    self.queued = True
+                    self.gate.queue.add(self.t0, 1)
+                wait.callbacks.append(self.on_space)
+                return
+        self.open()
 
     def on_space(self, _e: simpy.Event) -> None:
         """Yard space for the truck's boxes."""
         self.open()
 
     def open(self) -> None:
-        """Wait for an opening long enough for the processing, if need be."""
+        """Wait for an opening long enough for the processing, if need be; then the
+        processing starts."""
         gate = self.gate
         env = gate.env
         now = env.now
@@ -175,25 +176,26 @@ class _Pass:
                 if not self.queued:
                     self.queued = True
                     gate.queue.add(now, 1)
-                Timeout(env, start - now).callbacks.append(self.on_open)
+                Wake(env, start - now, self.on_open)
                 return
-        self.process(now)
-
-    def on_open(self, _e: simpy.Event) -> None:
-        """The gate opens for the truck."""
-        self.process(self.gate.env.now)
-
-    def process(self, start: float) -> None:
-        """The processing starts at ``start`` (now), hours."""
-        gate = self.gate
         if self.queued:
-            gate.queue.add(start, -1)
-        (gate.out_wait_h if self.out else gate.wait_h).add(start - self.t0)
-        gate.busy_h += self.d
-        self.start = start
-        Timeout(gate.env, self.d).callbacks.append(self.through)
+            gate.queue.add(now, -1)
+        (gate.out_wait_h if self.out else gate.wait_h).add(now - self.t0)
+        gate.busy_h += d
+        self.start = now
+        Wake(env, d, self.through)
 
-    def through(self, _e: simpy.Event) -> None:
+    def on_open(self, _w: Wake) -> None:
+        """The gate opens for the truck: the processing starts."""
+        gate = self.gate
+        now = gate.env.now
+        gate.queue.add(now, -1)
+        (gate.out_wait_h if self.out else gate.wait_h).add(now - self.t0)
+        gate.busy_h += self.d
+        self.start = now
+        Wake(gate.env, self.d, self.through)
+
+    def through(self, _w: Wake) -> None:
         """The processing is done: the truck leaves its lane."""
         self.gate.lanes.release()
         self.done(self.start)

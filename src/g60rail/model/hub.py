@@ -36,12 +36,11 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, cast
 
 import simpy
-from simpy.events import Timeout
 
 from g60rail.model.daily import DailyWindow, HourProfile
 from g60rail.model.gate import Gate
 from g60rail.model.probes import LevelProbe, Tally
-from g60rail.model.servers import Servers
+from g60rail.model.servers import Servers, Wake
 from g60rail.model.service_queue import ServiceQueue
 from g60rail.random import Constant, Gamma, Sampler, Streams, UniformBuffer
 
@@ -93,7 +92,11 @@ class Yard:
         """Reserve space for ``teu``: ``None`` if it fits now, else an event that fires
         (in arrival order) once it does."""
         if not self._waiting and self.level_teu + teu <= self.capacity_teu:
-            self._enter(teu)
+            now = self.env.now
+            level = self.level_teu = self.level_teu + teu
+            self.occupancy.set(now, level)
+            if now >= self.warmup_h:
+                self.teu_handled += teu
             return None
         ev = self.env.event()
         self._waiting.append((teu, ev))
@@ -113,21 +116,21 @@ class Yard:
         by_train
             True when it leaves on a train, False by road (consignee or onward truck).
         """
-        self.level_teu -= box.teu
-        self.occupancy.set(self.env.now, self.level_teu)
+        now = self.env.now
+        level = self.level_teu = self.level_teu - box.teu
+        self.occupancy.set(now, level)
         if box.t_created >= self.warmup_h:
-            (self.dwell_to_train_h if by_train else self.dwell_to_road_h).add(
-                self.env.now - box.t_yard_in
-            )
+            (self.dwell_to_train_h if by_train else self.dwell_to_road_h).add(now - box.t_yard_in)
         while self._waiting and self.level_teu + self._waiting[0][0] <= self.capacity_teu:
             teu, ev = self._waiting.popleft()
             self._enter(teu)
             ev.succeed()
 
     def _enter(self, teu: int) -> None:
-        self.level_teu += teu
-        self.occupancy.set(self.env.now, self.level_teu)
-        if self.env.now >= self.warmup_h:
+        now = self.env.now
+        level = self.level_teu = self.level_teu + teu
+        self.occupancy.set(now, level)
+        if now >= self.warmup_h:
             self.teu_handled += teu
 
 
@@ -339,9 +342,9 @@ class Hub:
             q = self.queues[service] = ServiceQueue(self.env)
         return q
 
-    def truck_arrives(self, ev: simpy.Event) -> None:
+    def truck_arrives(self, ev: simpy.Event | Wake) -> None:
         """A truck with the boxes of ``ev`` (its value) is at the gate (:meth:`truck_in`)."""
-        self.truck_in(cast("list[Container]", ev.value))
+        _Delivery(self, cast("list[Container]", ev.value)).arrive()
 
     def truck_in(self, boxes: list[Container]) -> None:
         """A truck delivers ``boxes``, now at the gate: in-gate (lane, yard space, opening
@@ -363,7 +366,7 @@ class Hub:
         if self._pickup_profile is None or self._pickup_u is None:
             return dwell_h
         now = self.env.now
-        u = self._pickup_u.take(1)[0]
+        u = self._pickup_u.one()
         return self._pickup_profile.arrival_after(now + dwell_h, now, u) - now
 
     def truck_out(self, box: Container, handed_over: Callable[[Container], None]) -> None:
@@ -416,8 +419,11 @@ class _Delivery:
         hub, boxes = self.hub, self.boxes
         for b, t in zip(boxes, ends, strict=True):
             b.t_gate_in = b.t_yard_in = t
+        queues = hub.queues
         for b in boxes:
-            hub.queue(b.current.ref).push(b)
+            ref = b.itinerary[b.hop].ref  # the service it waits for
+            q = queues.get(ref)
+            (q if q is not None else hub.queue(ref)).push(b)
         hub.gate.leave(self.gone)
 
     def gone(self, t_out: float) -> None:
@@ -490,9 +496,9 @@ class _Lift:
             t += d
             ends.append(t)
         st.moves += self.n
-        Timeout(st.env, t - now).callbacks.append(self.finished)
+        Wake(st.env, t - now, self.finished)
 
-    def finished(self, _e: simpy.Event) -> None:
+    def finished(self, _w: Wake) -> None:
         """The moves are done: the stacker is free."""
         self.stackers.pool.release()
         self.done(self.ends)

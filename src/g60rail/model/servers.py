@@ -5,6 +5,9 @@ first come first served within a priority, no pre-emption), but a request that f
 server free is granted at once without scheduling an event.  A request may also be a
 continuation (:meth:`Servers.wait`), called within the release that hands the server
 over.
+
+:class:`Wake` is the timed step of such callback-driven parts: a callback due after a
+delay, queued as a SimPy timeout would be.
 """
 
 from __future__ import annotations
@@ -12,10 +15,51 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
+from heapq import heappush
+from typing import Any
 
 import simpy
+from simpy.core import NORMAL
 
-__all__ = ["Servers"]
+__all__ = ["Servers", "Wake"]
+
+
+class Wake:
+    """A callback due ``delay`` hours from now, queued in ``env``'s event queue.
+
+    It takes the place in the queue of a ``simpy.Timeout`` created at the same moment
+    (same time, priority and sequence number), so the order of simultaneous events is
+    SimPy's; when it is due, ``callback`` is called with it.  It is an event to the event
+    loop only (it has ``callbacks``, is always ``ok`` and carries ``value``): nothing may
+    wait for it or combine it with other events.
+
+    Parameters
+    ----------
+    env
+        The SimPy environment.
+    delay
+        Hours from now, non-negative.
+    callback
+        Called with the wake-up when it is due.
+    value
+        Carried to the callback as the wake-up's ``value``.
+    """
+
+    __slots__ = ("callbacks", "value")
+
+    _ok = True
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        delay: float,
+        callback: Callable[[Wake], None],
+        value: Any = None,
+    ) -> None:
+        self.callbacks = [callback]
+        self.value = value
+        # the queue is typed for simpy events: this stands in for one
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # type: ignore[misc]
 
 
 class Servers:
