@@ -263,26 +263,24 @@ class DemandGenerator:
         deps = self.departures_h
         start, season = self.scenario_start, self.spec.seasonality
         leads = Sampler(lead, rng)
-        shape = self._arrival_shaper(rng)
+        # with a profile: the hours of day, one uniform each after its lead
+        profile = self.profile
+        hours = UniformBuffer(rng)
+        cutoff = self.cutoff_h
         weekly_gap = 168.0 / max(1, self.departures_per_week)
         times: list[float] = []
         for k, t_d in enumerate(deps):
             gap = t_d - deps[k - 1] if k else weekly_gap
             month = (start + dt.timedelta(hours=t_d)).month - 1
             n = int(rng.poisson(self.trucks_per_h * season[month] * gap))
-            times.extend(t for t in (shape(t_d, t_d - leads()) for _ in range(n)) if t >= 0.0)
+            for _ in range(n):
+                t = t_d - leads()
+                if profile is not None:  # a gate arrival before the departure's cut-off
+                    t = profile.arrival_before(t, t_d - cutoff, hours.one())
+                if t >= 0.0:
+                    times.append(t)
         times.sort()
         return times
-
-    def _arrival_shaper(self, rng: np.random.Generator) -> Callable[[float, float], float]:
-        """(departure, nominal time) -> the truck's time: the nominal time without a
-        profile, else a gate arrival at a profile hour before the departure's cut-off."""
-        profile = self.profile
-        if profile is None:
-            return lambda t_d, t: t
-        hours = UniformBuffer(rng)
-        cutoff = self.cutoff_h
-        return lambda t_d, t: profile.arrival_before(t, t_d - cutoff, hours.one())
 
     def _truck(self, t: float) -> Booking:
         spec = self.spec

@@ -344,7 +344,7 @@ class Hub:
 
     def truck_arrives(self, ev: simpy.Event | Wake) -> None:
         """A truck with the boxes of ``ev`` (its value) is at the gate (:meth:`truck_in`)."""
-        _Delivery(self, cast("list[Container]", ev.value)).arrive()
+        _Delivery(self, cast("list[Container]", ev.value))
 
     def truck_in(self, boxes: list[Container]) -> None:
         """A truck delivers ``boxes``, now at the gate: in-gate (lane, yard space, opening
@@ -356,7 +356,7 @@ class Hub:
         the cut-off reads), ``t_gate_in`` = ``t_yard_in`` (in the yard), then
         ``t_gate_out_pass`` and ``t_gate_out`` (the truck has left).
         """
-        _Delivery(self, boxes).arrive()
+        _Delivery(self, boxes)
 
     def pickup_delay_h(self, dwell_h: float) -> float:
         """How long after now, when a box is put down in the yard, its consignee's truck
@@ -378,23 +378,18 @@ class Hub:
         ``handed_over`` is called with the box once it is on the truck and out of the
         yard, before the out-gate.
         """
-        _Pickup(self, box, handed_over).arrive()
+        _Pickup(self, box, handed_over)
 
 
 class _Delivery:
-    """A truck delivering boxes to a hub (see :meth:`Hub.truck_in`): its steps."""
+    """A truck delivering boxes to a hub (see :meth:`Hub.truck_in`), at its gate now: its
+    steps."""
 
     __slots__ = ("boxes", "hub", "t_arrive", "teu")
 
     def __init__(self, hub: Hub, boxes: list[Container]) -> None:
         self.hub = hub
         self.boxes = boxes
-        self.t_arrive = 0.0
-        self.teu = 0
-
-    def arrive(self) -> None:
-        """At the gate now."""
-        hub = self.hub
         t = self.t_arrive = hub.env.now
         teu = 0
         for b in self.boxes:
@@ -438,7 +433,8 @@ class _Delivery:
 
 
 class _Pickup:
-    """A consignee's truck collecting a box at a hub (see :meth:`Hub.truck_out`)."""
+    """A consignee's truck collecting a box at a hub (see :meth:`Hub.truck_out`), at its
+    gate now: its steps."""
 
     __slots__ = ("box", "handed_over", "hub", "t_arrive")
 
@@ -446,11 +442,6 @@ class _Pickup:
         self.hub = hub
         self.box = box
         self.handed_over = handed_over
-        self.t_arrive = 0.0
-
-    def arrive(self) -> None:
-        """At the gate now."""
-        hub = self.hub
         self.t_arrive = self.box.t_pickup_arrive = hub.env.now
         hub.gate.enter(self.passed)
 

@@ -23,6 +23,8 @@ from simpy.core import NORMAL
 
 __all__ = ["Servers", "Wake"]
 
+_EVENT = simpy.Event
+
 
 class Wake:
     """A callback due ``delay`` hours from now, queued in ``env``'s event queue.
@@ -121,7 +123,7 @@ class Servers:
         """Give a server back; it passes straight to the first request waiting."""
         while self._waiting:
             _, _, grant = heapq.heappop(self._waiting)
-            if type(grant) is simpy.Event:
+            if type(grant) is _EVENT:
                 if id(grant) in self._cancelled:
                     self._cancelled.discard(id(grant))
                     continue

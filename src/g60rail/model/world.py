@@ -311,7 +311,10 @@ class World:
         first = boxes[0].itinerary[0]
         hub = self.hubs.get(first.from_)
         if hub is not None:  # the truck drives to the hub's gate
-            d = delay + self.drayage_h(origin, hub.place)
+            drive_h = self._drayage.get((origin, hub.place))
+            if drive_h is None:
+                drive_h = self.drayage_h(origin, hub.place)
+            d = delay + drive_h
             if d > 0:
                 Wake(env, d, hub.truck_arrives, boxes)
             else:
