@@ -287,7 +287,8 @@ class DemandGenerator:
         u0, u1, u2, u3, u4 = self.uniforms.take(5)
         origin = self.origins[bisect.bisect_right(self.origin_cdf, u0)]
         dest = self.dests[bisect.bisect_right(self.dest_cdf, u1)]
-        commodity = self._commodity()
+        commodities = self.commodities
+        commodity = commodities[0] if len(commodities) == 1 else self._commodity()
         sizes: tuple[int, ...]
         if u2 < self.share_40ft[commodity]:
             sizes = (2,)

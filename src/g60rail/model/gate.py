@@ -86,25 +86,24 @@ class Gate:
             to wait for.
         """
         truck = _Pass(self, self.env.now, False, admit, done)
+        step = truck.open if admit is None else truck.on_lane
         if self.lanes.take():
-            truck.on_lane()
-        else:
-            self._queue_for_lane(truck)
+            step()
+        else:  # wait for a lane, in the gate queue
+            truck.queued = True
+            self.queue.add(truck.t0, 1)
+            self.lanes.wait(step)
 
     def leave(self, done: Callable[[float], None]) -> None:
         """Pass one truck through the out-gate, by the rules of :meth:`enter` (without
         yard admission); its wait is recorded apart."""
         truck = _Pass(self, self.env.now, True, None, done)
         if self.lanes.take():
-            truck.on_lane()
-        else:
-            self._queue_for_lane(truck)
-
-    def _queue_for_lane(self, truck: _Pass) -> None:
-        """The truck waits for a lane, showing in the gate queue."""
-        truck.queued = True
-        self.queue.add(truck.t0, 1)
-        self.lanes.wait(truck.on_lane)
+            truck.open()
+        else:  # wait for a lane, in the gate queue
+            truck.queued = True
+            self.queue.add(truck.t0, 1)
+            self.lanes.wait(truck.open)
 
 
 class _Pass:
@@ -147,24 +146,22 @@ class _Pass:
 
     def on_lane(self) -> None:
         """The truck holds a lane: wait for yard space, if need be."""
-        admit = self.admit
-        if admit is not None:
-            wait = admit()
-            if wait is not None:
-                if not self.queued:
-                    self.queued = True
-                    self.gate.queue.add(self.t0, 1)
-                wait.callbacks.append(self.on_space)
-                return
-        self.open()
+        wait = self.admit() if self.admit is not None else None
+        if wait is None:
+            self.open()
+            return
+        if not self.queued:
+            self.queued = True
+            self.gate.queue.add(self.t0, 1)
+        wait.callbacks.append(self.on_space)
 
     def on_space(self, _e: simpy.Event) -> None:
         """Yard space for the truck's boxes."""
         self.open()
 
     def open(self) -> None:
-        """Wait for an opening long enough for the processing, if need be; then the
-        processing starts."""
+        """The truck holds a lane (and has its yard space): wait for an opening long
+        enough for the processing, if need be; then the processing starts."""
         gate = self.gate
         env = gate.env
         now = env.now
