@@ -58,7 +58,7 @@ class Wake:
         callback: Callable[[Wake], None],
         value: Any = None,
     ) -> None:
-        self.callbacks = [callback]
+        self.callbacks: tuple[Callable[[Wake], None], ...] | None = (callback,)
         self.value = value
         # the queue is typed for simpy events: this stands in for one
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # type: ignore[misc]

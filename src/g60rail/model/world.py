@@ -299,10 +299,12 @@ class World:
         delay = t - env.now
         live = self.live
         teu = 0
+        tonnes = self.tonnes_created
         for b in boxes:
             live[b.cid] = b
             teu += b.teu
-            self.tonnes_created += b.tonnes
+            tonnes += b.tonnes
+        self.tonnes_created = tonnes
         self.teu_created += teu
         self.daily.add(t, "teu_created", teu)
         if by_road:
