@@ -30,7 +30,6 @@ Rules
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, cast
@@ -40,7 +39,7 @@ import simpy
 from g60rail.model.daily import DailyWindow, HourProfile
 from g60rail.model.gate import Gate
 from g60rail.model.probes import LevelProbe, Tally
-from g60rail.model.servers import Servers, Wake
+from g60rail.model.servers import LoadingTracks, Servers, TrackHold, Wake
 from g60rail.model.service_queue import ServiceQueue
 from g60rail.random import Constant, Gamma, Sampler, Streams, UniformBuffer
 
@@ -48,7 +47,7 @@ if TYPE_CHECKING:
     from g60rail.model.cargo import Container
     from g60rail.scenario.schema import HubSpec
 
-__all__ = ["Hub", "LoadingTracks", "ReachStackers", "ServiceQueue", "Yard"]
+__all__ = ["Hub", "LoadingTracks", "ReachStackers", "ServiceQueue", "TrackHold", "Yard"]
 
 TRAIN_WORK = 0
 TRUCK_WORK = 1
@@ -179,65 +178,6 @@ class ReachStackers:
             lift.granted()
         else:
             self.pool.wait(lift.granted, priority)
-
-
-class LoadingTracks:
-    """Tracks where trains are loaded and unloaded; one train per track."""
-
-    def __init__(self, env: simpy.Environment, count: int, horizon_h: float) -> None:
-        self.env = env
-        self.count = count
-        self.tracks = simpy.Resource(env, capacity=count)
-        self.busy_h = 0.0
-        self.wait_h = Tally()
-
-
-class TrackHold:
-    """One train's use of a loading track, taken and left as its work requires.
-
-    Parameters
-    ----------
-    tracks
-        The hub's loading tracks.
-    """
-
-    __slots__ = ("_req", "_t_on", "_t_req", "tracks")
-
-    def __init__(self, tracks: LoadingTracks) -> None:
-        self.tracks = tracks
-        self._req: simpy.Event | None = None
-        self._t_req = 0.0
-        self._t_on = math.nan
-
-    @property
-    def held(self) -> bool:
-        """Whether the train stands on a loading track now."""
-        return self._req is not None and not math.isnan(self._t_on)
-
-    def request(self) -> simpy.Event:
-        """Ask for a loading track (an event that fires when one is free)."""
-        self._req = self.tracks.tracks.request()
-        self._t_req = self.tracks.env.now
-        return self._req
-
-    def granted(self) -> None:
-        """The requested track is the train's now."""
-        self._t_on = self.tracks.env.now
-        self.tracks.wait_h.add(self._t_on - self._t_req)
-
-    def cancel(self) -> None:
-        """Withdraw a request that was not granted."""
-        if self._req is not None and not self.held:
-            self.tracks.tracks.release(self._req)  # type: ignore[arg-type]
-            self._req = None
-
-    def release(self) -> None:
-        """Leave the loading track (for an arrival/departure track, or the line)."""
-        if self._req is not None and self.held:
-            self.tracks.tracks.release(self._req)  # type: ignore[arg-type]
-            self.tracks.busy_h += self.tracks.env.now - self._t_on
-        self._req = None
-        self._t_on = math.nan
 
 
 class Hub:
@@ -385,7 +325,7 @@ class _Delivery:
     """A truck delivering boxes to a hub (see :meth:`Hub.truck_in`), at its gate now: its
     steps."""
 
-    __slots__ = ("boxes", "hub", "t_arrive", "teu")
+    __slots__ = ("boxes", "ends", "hub", "t_arrive", "teu")
 
     def __init__(self, hub: Hub, boxes: list[Container]) -> None:
         self.hub = hub
@@ -407,12 +347,33 @@ class _Delivery:
         boxes = self.boxes
         for b in boxes:
             b.t_gate_pass = t_pass
-        self.hub.stackers.lift(TRUCK_WORK, len(boxes), self.lifted)
+        pool = self.hub.stackers.pool
+        if pool.take():
+            self.lift()
+        else:
+            pool.wait(self.lift, TRUCK_WORK)
 
-    def lifted(self, ends: list[float]) -> None:
-        """The boxes are in the yard, each since its move ended (``ends``, hours)."""
+    def lift(self) -> None:
+        """A reach stacker is the truck's: it lifts the boxes off one after the other."""
+        st = self.hub.stackers
+        env = st.env
+        now = t = env.now
+        draw = st._move_h
+        ends: list[float] = []
+        for _ in self.boxes:
+            d = draw()
+            st.busy_h += d
+            t += d
+            ends.append(t)
+        self.ends = ends
+        st.moves += len(ends)
+        Wake(env, t - now, self.lifted)
+
+    def lifted(self, _w: Wake) -> None:
+        """The boxes are in the yard, each since its move ended; the stacker is free."""
         hub, boxes = self.hub, self.boxes
-        for b, t in zip(boxes, ends, strict=True):
+        hub.stackers.pool.release()
+        for b, t in zip(boxes, self.ends, strict=True):
             b.t_gate_in = b.t_yard_in = t
         queues = hub.queues
         for b in boxes:
@@ -448,11 +409,26 @@ class _Pickup:
     def passed(self, t_pass: float) -> None:
         """Through the in-gate, its processing started at ``t_pass``, hours."""
         self.box.t_pickup_pass = t_pass
-        self.hub.stackers.lift(TRUCK_WORK, 1, self.loaded)
+        pool = self.hub.stackers.pool
+        if pool.take():
+            self.lift()
+        else:
+            pool.wait(self.lift, TRUCK_WORK)
 
-    def loaded(self, _ends: list[float]) -> None:
-        """The box is on the truck."""
+    def lift(self) -> None:
+        """A reach stacker is the truck's: one move puts the box on it."""
+        st = self.hub.stackers
+        env = st.env
+        now = env.now
+        d = st._move_h()
+        st.busy_h += d
+        st.moves += 1
+        Wake(env, (now + d) - now, self.loaded)
+
+    def loaded(self, _w: Wake) -> None:
+        """The box is on the truck; the stacker is free."""
         hub, box = self.hub, self.box
+        hub.stackers.pool.release()
         hub.yard.remove(box, by_train=False)
         self.handed_over(box)
         hub.gate.leave(self.gone)

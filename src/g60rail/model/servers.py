@@ -1,4 +1,5 @@
-"""Identical servers (gate lanes, reach stackers) granted by priority, then arrival order.
+"""Identical servers (gate lanes, reach stackers) granted by priority, then arrival order;
+a hub's loading tracks, one train each.
 
 Same queueing discipline as ``simpy.PriorityResource`` (lower priority number first,
 first come first served within a priority, no pre-emption), but a request that finds a
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Callable
 from heapq import heappush
 from typing import Any
@@ -21,7 +23,9 @@ from typing import Any
 import simpy
 from simpy.core import NORMAL
 
-__all__ = ["Servers", "Wake"]
+from g60rail.model.probes import Tally
+
+__all__ = ["LoadingTracks", "Servers", "TrackHold", "Wake"]
 
 _EVENT = simpy.Event
 
@@ -132,3 +136,62 @@ class Servers:
                 grant()  # type: ignore[operator]
             return
         self.busy -= 1
+
+
+class LoadingTracks:
+    """Tracks where trains are loaded and unloaded; one train per track."""
+
+    def __init__(self, env: simpy.Environment, count: int, horizon_h: float) -> None:
+        self.env = env
+        self.count = count
+        self.tracks = simpy.Resource(env, capacity=count)
+        self.busy_h = 0.0
+        self.wait_h = Tally()
+
+
+class TrackHold:
+    """One train's use of a loading track, taken and left as its work requires.
+
+    Parameters
+    ----------
+    tracks
+        The hub's loading tracks.
+    """
+
+    __slots__ = ("_req", "_t_on", "_t_req", "tracks")
+
+    def __init__(self, tracks: LoadingTracks) -> None:
+        self.tracks = tracks
+        self._req: simpy.Event | None = None
+        self._t_req = 0.0
+        self._t_on = math.nan
+
+    @property
+    def held(self) -> bool:
+        """Whether the train stands on a loading track now."""
+        return self._req is not None and not math.isnan(self._t_on)
+
+    def request(self) -> simpy.Event:
+        """Ask for a loading track (an event that fires when one is free)."""
+        self._req = self.tracks.tracks.request()
+        self._t_req = self.tracks.env.now
+        return self._req
+
+    def granted(self) -> None:
+        """The requested track is the train's now."""
+        self._t_on = self.tracks.env.now
+        self.tracks.wait_h.add(self._t_on - self._t_req)
+
+    def cancel(self) -> None:
+        """Withdraw a request that was not granted."""
+        if self._req is not None and not self.held:
+            self.tracks.tracks.release(self._req)  # type: ignore[arg-type]
+            self._req = None
+
+    def release(self) -> None:
+        """Leave the loading track (for an arrival/departure track, or the line)."""
+        if self._req is not None and self.held:
+            self.tracks.tracks.release(self._req)  # type: ignore[arg-type]
+            self.tracks.busy_h += self.tracks.env.now - self._t_on
+        self._req = None
+        self._t_on = math.nan
