@@ -26,6 +26,9 @@ Rules
   loaded within their window and leave on time, and boxes' dwell until their train grows
   only once a train can no longer be loaded before it leaves.
 * A train holds a loading track from placement until it leaves.
+
+The clock is read as ``env._now``, the attribute behind SimPy 4's ``env.now`` property
+(SimPy is pinned below 5; :mod:`g60rail.model.engine` reads its event queue the same way).
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ class Yard:
         """Reserve space for ``teu``: ``None`` if it fits now, else an event that fires
         (in arrival order) once it does."""
         if not self._waiting and self.level_teu + teu <= self.capacity_teu:
-            now = self.env.now
+            now = self.env._now
             level = self.level_teu = self.level_teu + teu
             self.occupancy.set(now, level)
             if now >= self.warmup_h:
@@ -115,7 +118,7 @@ class Yard:
         by_train
             True when it leaves on a train, False by road (consignee or onward truck).
         """
-        now = self.env.now
+        now = self.env._now
         level = self.level_teu = self.level_teu - box.teu
         self.occupancy.set(now, level)
         if box.t_created >= self.warmup_h:
@@ -126,7 +129,7 @@ class Yard:
             ev.succeed()
 
     def _enter(self, teu: int) -> None:
-        now = self.env.now
+        now = self.env._now
         level = self.level_teu = self.level_teu + teu
         self.occupancy.set(now, level)
         if now >= self.warmup_h:
@@ -258,11 +261,11 @@ class Hub:
         loading tracks)."""
         if self.ad_tracks is None:
             return None
-        t0 = self.env.now
+        t0 = self.env._now
         req = self.ad_tracks.request()
         yield req
-        self.ad_wait_h.add(self.env.now - t0)
-        self._ad_since[req] = self.env.now
+        self.ad_wait_h.add(self.env._now - t0)
+        self._ad_since[req] = self.env._now
         return req
 
     def ad_since(self, req: simpy.Event) -> float:
@@ -272,7 +275,7 @@ class Hub:
     def leave_ad_track(self, req: simpy.Event) -> None:
         """The train of ``req`` leaves its arrival/departure track."""
         assert self.ad_tracks is not None
-        self.ad_busy_h += self.env.now - self._ad_since.pop(req)
+        self.ad_busy_h += self.env._now - self._ad_since.pop(req)
         self.ad_tracks.release(req)  # type: ignore[arg-type]
 
     def queue(self, service: str) -> ServiceQueue:
@@ -305,7 +308,7 @@ class Hub:
         so that collecting trucks follow the profile too (stream ``hub.<place>.pickup``)."""
         if self._pickup_profile is None or self._pickup_u is None:
             return dwell_h
-        now = self.env.now
+        now = self.env._now
         u = self._pickup_u.one()
         return self._pickup_profile.arrival_after(now + dwell_h, now, u) - now
 
@@ -330,7 +333,7 @@ class _Delivery:
     def __init__(self, hub: Hub, boxes: list[Container]) -> None:
         self.hub = hub
         self.boxes = boxes
-        t = self.t_arrive = hub.env.now
+        t = self.t_arrive = hub.env._now
         teu = 0
         for b in self.boxes:
             b.t_gate_arrive = t
@@ -357,7 +360,7 @@ class _Delivery:
         """A reach stacker is the truck's: it lifts the boxes off one after the other."""
         st = self.hub.stackers
         env = st.env
-        now = t = env.now
+        now = t = env._now
         draw = st._move_h
         ends: list[float] = []
         for _ in self.boxes:
@@ -385,7 +388,7 @@ class _Delivery:
     def gone(self, t_out: float) -> None:
         """Through the out-gate, its processing started at ``t_out``, hours."""
         hub, boxes = self.hub, self.boxes
-        now = hub.env.now
+        now = hub.env._now
         for b in boxes:
             b.t_gate_out_pass = t_out
             b.t_gate_out = now
@@ -403,7 +406,7 @@ class _Pickup:
         self.hub = hub
         self.box = box
         self.handed_over = handed_over
-        self.t_arrive = self.box.t_pickup_arrive = hub.env.now
+        self.t_arrive = self.box.t_pickup_arrive = hub.env._now
         hub.gate.enter(self.passed)
 
     def passed(self, t_pass: float) -> None:
@@ -419,7 +422,7 @@ class _Pickup:
         """A reach stacker is the truck's: one move puts the box on it."""
         st = self.hub.stackers
         env = st.env
-        now = env.now
+        now = env._now
         d = st._move_h()
         st.busy_h += d
         st.moves += 1
@@ -437,7 +440,7 @@ class _Pickup:
         """Through the out-gate."""
         hub = self.hub
         if self.box.t_created >= hub.yard.warmup_h:
-            hub.truck_turnaround_h.add(hub.env.now - self.t_arrive)
+            hub.truck_turnaround_h.add(hub.env._now - self.t_arrive)
 
 
 class _Lift:
@@ -454,7 +457,7 @@ class _Lift:
     def granted(self) -> None:
         """The stacker is ours: draw the moves, one timeout for them all."""
         st = self.stackers
-        now = t = st.env.now
+        now = t = st.env._now
         ends = self.ends
         draw = st._move_h
         for _ in range(self.n):

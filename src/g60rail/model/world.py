@@ -4,6 +4,9 @@ demand and the road, wired together as SimPy processes.
 :class:`World` owns the bookkeeping every part reports to (containers in the system,
 TEU created and delivered, train and container records); it computes no statistics
 itself (see :mod:`g60rail.model.report`).
+
+The clock is read as ``env._now``, the attribute behind SimPy 4's ``env.now`` property
+(SimPy is pinned below 5; :mod:`g60rail.model.engine` reads its event queue the same way).
 """
 
 from __future__ import annotations
@@ -296,7 +299,7 @@ class World:
         origin, boxes, by_road = booking
         env = self.env
         t = boxes[0].t_created
-        delay = t - env.now
+        delay = t - env._now
         live = self.live
         teu = 0
         tonnes = self.tonnes_created
@@ -342,7 +345,7 @@ class World:
     def _arrived(self, box: Container) -> None:
         mode = box.mode
         counter = _ARRIVED_KEY.get(mode) or f"teu_arrived.{mode}"
-        self.daily.add(self.env.now, counter, box.teu)
+        self.daily.add(self.env._now, counter, box.teu)
         if box.t_created < self.warmup_h:
             return
         key = (mode, box.itinerary[0].from_, box.destination)
@@ -369,7 +372,7 @@ class World:
             self.empties.delivered(box)
         self.teu_delivered += box.teu
         self.tonnes_delivered += box.tonnes
-        self.daily.add(self.env.now, "teu_delivered", box.teu)
+        self.daily.add(self.env._now, "teu_delivered", box.teu)
         key = (
             box.mode,
             box.service,
