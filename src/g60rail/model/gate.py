@@ -144,8 +144,7 @@ class _Pass:
         self.done = done
         self.queued = False
         """Whether the truck shows in the gate queue (it had to wait)."""
-        self.d = 0.0
-        self.start = 0.0
+        # d (processing time, hours) and start (of the processing) are set by open()
 
     def on_lane(self) -> None:
         """The truck holds a lane: wait for yard space, if need be."""

@@ -17,7 +17,7 @@ import heapq
 import itertools
 import math
 from collections.abc import Callable
-from heapq import heappush
+from heapq import heappop, heappush
 from typing import Any
 
 import simpy
@@ -125,8 +125,9 @@ class Servers:
 
     def release(self) -> None:
         """Give a server back; it passes straight to the first request waiting."""
-        while self._waiting:
-            _, _, grant = heapq.heappop(self._waiting)
+        waiting = self._waiting
+        while waiting:
+            _, _, grant = heappop(waiting)
             if type(grant) is _EVENT:
                 if id(grant) in self._cancelled:
                     self._cancelled.discard(id(grant))
