@@ -271,10 +271,19 @@ class UniformBuffer:
 
     def take(self, k: int) -> list[float]:
         """The next ``k`` numbers."""
-        if self._i + k > len(self._buf):
-            rest = self._buf[self._i :]
-            self._buf = rest + self._rng.random(max(_BLOCK, k)).tolist()
-            self._i = 0
-        out = self._buf[self._i : self._i + k]
-        self._i += k
-        return out
+        i, buf = self._i, self._buf
+        j = i + k
+        if j > len(buf):
+            buf = self._buf = buf[i:] + self._rng.random(max(_BLOCK, k)).tolist()
+            i, j = 0, k
+        self._i = j
+        return buf[i:j]
+
+    def one(self) -> float:
+        """The next number (as ``take(1)[0]``)."""
+        i, buf = self._i, self._buf
+        if i >= len(buf):
+            buf = self._buf = self._rng.random(_BLOCK).tolist()
+            i = 0
+        self._i = i + 1
+        return buf[i]

@@ -206,16 +206,20 @@ class DemandGenerator:
         else:
             times = self._poisson_times()
         env = self.env
+        horizon_h, max_travel_h = self.horizon_h, self.max_travel_h
+        truck, on_booking = self._truck, self.on_booking
+        now = env.now
         for t in times:
-            if t >= self.horizon_h:
+            if t >= horizon_h:
                 return
             # a truck leaves its origin at most max_travel_h before its gate arrival
-            day_start = 24.0 * ((t - self.max_travel_h) // 24.0)
-            if day_start > env.now:
-                yield env.timeout(day_start - env.now)
-            booking = self._truck(t)
+            day_start = 24.0 * ((t - max_travel_h) // 24.0)
+            if day_start > now:
+                yield env.timeout(day_start - now)
+                now = env.now
+            booking = truck(t)
             if booking[1][0].t_created >= 0.0:
-                self.on_booking(booking)
+                on_booking(booking)
 
     def _poisson_times(self) -> Iterator[float]:
         """Truck times of a Poisson process with the month's rate (with a profile: the
@@ -259,61 +263,62 @@ class DemandGenerator:
         deps = self.departures_h
         start, season = self.scenario_start, self.spec.seasonality
         leads = Sampler(lead, rng)
-        shape = self._arrival_shaper(rng)
+        # with a profile: the hours of day, one uniform each after its lead
+        profile = self.profile
+        hours = UniformBuffer(rng)
+        cutoff = self.cutoff_h
         weekly_gap = 168.0 / max(1, self.departures_per_week)
         times: list[float] = []
         for k, t_d in enumerate(deps):
             gap = t_d - deps[k - 1] if k else weekly_gap
             month = (start + dt.timedelta(hours=t_d)).month - 1
             n = int(rng.poisson(self.trucks_per_h * season[month] * gap))
-            times.extend(t for t in (shape(t_d, t_d - leads()) for _ in range(n)) if t >= 0.0)
+            for _ in range(n):
+                t = t_d - leads()
+                if profile is not None:  # a gate arrival before the departure's cut-off
+                    t = profile.arrival_before(t, t_d - cutoff, hours.one())
+                if t >= 0.0:
+                    times.append(t)
         times.sort()
         return times
 
-    def _arrival_shaper(self, rng: np.random.Generator) -> Callable[[float, float], float]:
-        """(departure, nominal time) -> the truck's time: the nominal time without a
-        profile, else a gate arrival at a profile hour before the departure's cut-off."""
-        profile = self.profile
-        if profile is None:
-            return lambda t_d, t: t
-        hours = UniformBuffer(rng)
-        cutoff = self.cutoff_h
-        return lambda t_d, t: profile.arrival_before(t, t_d - cutoff, hours.take(1)[0])
-
     def _truck(self, t: float) -> Booking:
         spec = self.spec
-        u = self.uniforms.take(5)
-        origin = self.origins[bisect.bisect_right(self.origin_cdf, u[0])]
-        dest = self.dests[bisect.bisect_right(self.dest_cdf, u[1])]
-        commodity = self._commodity()
+        u0, u1, u2, u3, u4 = self.uniforms.take(5)
+        origin = self.origins[bisect.bisect_right(self.origin_cdf, u0)]
+        dest = self.dests[bisect.bisect_right(self.dest_cdf, u1)]
+        commodities = self.commodities
+        commodity = commodities[0] if len(commodities) == 1 else self._commodity()
         sizes: tuple[int, ...]
-        if u[2] < self.share_40ft[commodity]:
+        if u2 < self.share_40ft[commodity]:
             sizes = (2,)
         else:
-            sizes = (1, 1) if u[3] < spec.twin_20ft_share else (1,)
-        by_road = bool(u[4] < spec.road_share) and self.road_ok[dest]
+            sizes = (1, 1) if u3 < spec.twin_20ft_share else (1,)
+        by_road = bool(u4 < spec.road_share) and self.road_ok[dest]
         if self.profile is not None and not by_road:
             t -= self.travel_h(origin)  # t was the gate arrival: leave the origin before
         mode = "road" if by_road else "rail"
         itinerary = self.itineraries[dest]
         tonnes_per_teu = self.tonnes_per_teu[commodity]
-        boxes = [
-            Container(
-                self.next_id(),
-                teu,
-                origin,
-                dest,
-                self.service,
-                itinerary,
-                t,
-                self.dwell(dest),
-                tuple(self.cargo.take(4)),
-                mode,
-                commodity,
-                teu * tonnes_per_teu,
+        service, cargo, next_id, dwell = self.service, self.cargo, self.next_id, self.dwell
+        boxes = []
+        for teu in sizes:
+            boxes.append(
+                Container(
+                    next_id(),
+                    teu,
+                    origin,
+                    dest,
+                    service,
+                    itinerary,
+                    t,
+                    dwell(dest),
+                    tuple(cargo.take(4)),
+                    mode,
+                    commodity,
+                    teu * tonnes_per_teu,
+                )
             )
-            for teu in sizes
-        ]
         return origin, boxes, by_road
 
     def _commodity(self) -> str:
@@ -325,5 +330,5 @@ class DemandGenerator:
         """
         if len(self.commodities) == 1:
             return self.commodities[0]
-        u = self.cargo.take(1)[0]
+        u = self.cargo.one()
         return self.commodities[bisect.bisect_right(self.commodity_cdf, u)]

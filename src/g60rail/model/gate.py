@@ -5,6 +5,9 @@ The gate is open daily in local hours: a truck that comes while it is closed, or
 processing would not be done by closing, waits in its lane for the next opening.  A truck
 coming in also waits, holding its lane, until its boxes fit in the yard.  A truck needs no
 SimPy process of its own: each step of its pass is a callback of the event it waits for.
+
+The clock is read as ``env._now``, the attribute behind SimPy 4's ``env.now`` property
+(SimPy is pinned below 5; :mod:`g60rail.model.engine` reads its event queue the same way).
 """
 
 from __future__ import annotations
@@ -12,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import simpy
-from simpy.events import Timeout
 
 from g60rail.model.daily import DailyWindow
 from g60rail.model.probes import LevelProbe, Tally
-from g60rail.model.servers import Servers
+from g60rail.model.servers import Servers, Wake
 from g60rail.random import Sampler
 
 __all__ = ["Gate"]
@@ -86,26 +88,25 @@ class Gate:
             Called once the truck holds a lane: ``None`` when it may go on, else an event
             to wait for.
         """
-        self._pass(False, admit, done)
+        truck = _Pass(self, self.env._now, False, admit, done)
+        step = truck.open if admit is None else truck.on_lane
+        if self.lanes.take():
+            step()
+        else:  # wait for a lane, in the gate queue
+            truck.queued = True
+            self.queue.add(truck.t0, 1)
+            self.lanes.wait(step)
 
     def leave(self, done: Callable[[float], None]) -> None:
         """Pass one truck through the out-gate, by the rules of :meth:`enter` (without
         yard admission); its wait is recorded apart."""
-        self._pass(True, None, done)
-
-    def _pass(
-        self,
-        out: bool,
-        admit: Callable[[], simpy.Event | None] | None,
-        done: Callable[[float], None],
-    ) -> None:
-        truck = _Pass(self, self.env.now, out, admit, done)
+        truck = _Pass(self, self.env._now, True, None, done)
         if self.lanes.take():
-            truck.on_lane()
-        else:
+            truck.open()
+        else:  # wait for a lane, in the gate queue
             truck.queued = True
             self.queue.add(truck.t0, 1)
-            self.lanes.wait(truck.on_lane)
+            self.lanes.wait(truck.open)
 
 
 class _Pass:
@@ -143,13 +144,11 @@ class _Pass:
         self.done = done
         self.queued = False
         """Whether the truck shows in the gate queue (it had to wait)."""
-        self.d = 0.0
-        self.start = 0.0
+        # d (processing time, hours) and start (of the processing) are set by open()
 
     def on_lane(self) -> None:
         """The truck holds a lane: wait for yard space, if need be."""
-        admit = self.admit
-        wait = admit() if admit is not None else None
+        wait = self.admit() if self.admit is not None else None
         if wait is None:
             self.open()
             return
@@ -163,10 +162,11 @@ class _Pass:
         self.open()
 
     def open(self) -> None:
-        """Wait for an opening long enough for the processing, if need be."""
+        """The truck holds a lane (and has its yard space): wait for an opening long
+        enough for the processing, if need be; then the processing starts."""
         gate = self.gate
         env = gate.env
-        now = env.now
+        now = env._now
         d = self.d = (gate.out_process_h if self.out else gate.process_h)()
         hours = gate.hours
         if hours is not None:
@@ -175,25 +175,26 @@ class _Pass:
                 if not self.queued:
                     self.queued = True
                     gate.queue.add(now, 1)
-                Timeout(env, start - now).callbacks.append(self.on_open)
+                Wake(env, start - now, self.on_open)
                 return
-        self.process(now)
-
-    def on_open(self, _e: simpy.Event) -> None:
-        """The gate opens for the truck."""
-        self.process(self.gate.env.now)
-
-    def process(self, start: float) -> None:
-        """The processing starts at ``start`` (now), hours."""
-        gate = self.gate
         if self.queued:
-            gate.queue.add(start, -1)
-        (gate.out_wait_h if self.out else gate.wait_h).add(start - self.t0)
-        gate.busy_h += self.d
-        self.start = start
-        Timeout(gate.env, self.d).callbacks.append(self.through)
+            gate.queue.add(now, -1)
+        (gate.out_wait_h if self.out else gate.wait_h).add(now - self.t0)
+        gate.busy_h += d
+        self.start = now
+        Wake(env, d, self.through)
 
-    def through(self, _e: simpy.Event) -> None:
+    def on_open(self, _w: Wake) -> None:
+        """The gate opens for the truck: the processing starts."""
+        gate = self.gate
+        now = gate.env._now
+        gate.queue.add(now, -1)
+        (gate.out_wait_h if self.out else gate.wait_h).add(now - self.t0)
+        gate.busy_h += self.d
+        self.start = now
+        Wake(gate.env, self.d, self.through)
+
+    def through(self, _w: Wake) -> None:
         """The processing is done: the truck leaves its lane."""
         self.gate.lanes.release()
         self.done(self.start)

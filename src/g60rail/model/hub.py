@@ -26,22 +26,23 @@ Rules
   loaded within their window and leave on time, and boxes' dwell until their train grows
   only once a train can no longer be loaded before it leaves.
 * A train holds a loading track from placement until it leaves.
+
+The clock is read as ``env._now``, the attribute behind SimPy 4's ``env.now`` property
+(SimPy is pinned below 5; :mod:`g60rail.model.engine` reads its event queue the same way).
 """
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, cast
 
 import simpy
-from simpy.events import Timeout
 
 from g60rail.model.daily import DailyWindow, HourProfile
 from g60rail.model.gate import Gate
 from g60rail.model.probes import LevelProbe, Tally
-from g60rail.model.servers import Servers
+from g60rail.model.servers import LoadingTracks, Servers, TrackHold, Wake
 from g60rail.model.service_queue import ServiceQueue
 from g60rail.random import Constant, Gamma, Sampler, Streams, UniformBuffer
 
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     from g60rail.model.cargo import Container
     from g60rail.scenario.schema import HubSpec
 
-__all__ = ["Hub", "LoadingTracks", "ReachStackers", "ServiceQueue", "Yard"]
+__all__ = ["Hub", "LoadingTracks", "ReachStackers", "ServiceQueue", "TrackHold", "Yard"]
 
 TRAIN_WORK = 0
 TRUCK_WORK = 1
@@ -93,7 +94,11 @@ class Yard:
         """Reserve space for ``teu``: ``None`` if it fits now, else an event that fires
         (in arrival order) once it does."""
         if not self._waiting and self.level_teu + teu <= self.capacity_teu:
-            self._enter(teu)
+            now = self.env._now
+            level = self.level_teu = self.level_teu + teu
+            self.occupancy.set(now, level)
+            if now >= self.warmup_h:
+                self.teu_handled += teu
             return None
         ev = self.env.event()
         self._waiting.append((teu, ev))
@@ -113,21 +118,21 @@ class Yard:
         by_train
             True when it leaves on a train, False by road (consignee or onward truck).
         """
-        self.level_teu -= box.teu
-        self.occupancy.set(self.env.now, self.level_teu)
+        now = self.env._now
+        level = self.level_teu = self.level_teu - box.teu
+        self.occupancy.set(now, level)
         if box.t_created >= self.warmup_h:
-            (self.dwell_to_train_h if by_train else self.dwell_to_road_h).add(
-                self.env.now - box.t_yard_in
-            )
+            (self.dwell_to_train_h if by_train else self.dwell_to_road_h).add(now - box.t_yard_in)
         while self._waiting and self.level_teu + self._waiting[0][0] <= self.capacity_teu:
             teu, ev = self._waiting.popleft()
             self._enter(teu)
             ev.succeed()
 
     def _enter(self, teu: int) -> None:
-        self.level_teu += teu
-        self.occupancy.set(self.env.now, self.level_teu)
-        if self.env.now >= self.warmup_h:
+        now = self.env._now
+        level = self.level_teu = self.level_teu + teu
+        self.occupancy.set(now, level)
+        if now >= self.warmup_h:
             self.teu_handled += teu
 
 
@@ -176,65 +181,6 @@ class ReachStackers:
             lift.granted()
         else:
             self.pool.wait(lift.granted, priority)
-
-
-class LoadingTracks:
-    """Tracks where trains are loaded and unloaded; one train per track."""
-
-    def __init__(self, env: simpy.Environment, count: int, horizon_h: float) -> None:
-        self.env = env
-        self.count = count
-        self.tracks = simpy.Resource(env, capacity=count)
-        self.busy_h = 0.0
-        self.wait_h = Tally()
-
-
-class TrackHold:
-    """One train's use of a loading track, taken and left as its work requires.
-
-    Parameters
-    ----------
-    tracks
-        The hub's loading tracks.
-    """
-
-    __slots__ = ("_req", "_t_on", "_t_req", "tracks")
-
-    def __init__(self, tracks: LoadingTracks) -> None:
-        self.tracks = tracks
-        self._req: simpy.Event | None = None
-        self._t_req = 0.0
-        self._t_on = math.nan
-
-    @property
-    def held(self) -> bool:
-        """Whether the train stands on a loading track now."""
-        return self._req is not None and not math.isnan(self._t_on)
-
-    def request(self) -> simpy.Event:
-        """Ask for a loading track (an event that fires when one is free)."""
-        self._req = self.tracks.tracks.request()
-        self._t_req = self.tracks.env.now
-        return self._req
-
-    def granted(self) -> None:
-        """The requested track is the train's now."""
-        self._t_on = self.tracks.env.now
-        self.tracks.wait_h.add(self._t_on - self._t_req)
-
-    def cancel(self) -> None:
-        """Withdraw a request that was not granted."""
-        if self._req is not None and not self.held:
-            self.tracks.tracks.release(self._req)  # type: ignore[arg-type]
-            self._req = None
-
-    def release(self) -> None:
-        """Leave the loading track (for an arrival/departure track, or the line)."""
-        if self._req is not None and self.held:
-            self.tracks.tracks.release(self._req)  # type: ignore[arg-type]
-            self.tracks.busy_h += self.tracks.env.now - self._t_on
-        self._req = None
-        self._t_on = math.nan
 
 
 class Hub:
@@ -315,11 +261,11 @@ class Hub:
         loading tracks)."""
         if self.ad_tracks is None:
             return None
-        t0 = self.env.now
+        t0 = self.env._now
         req = self.ad_tracks.request()
         yield req
-        self.ad_wait_h.add(self.env.now - t0)
-        self._ad_since[req] = self.env.now
+        self.ad_wait_h.add(self.env._now - t0)
+        self._ad_since[req] = self.env._now
         return req
 
     def ad_since(self, req: simpy.Event) -> float:
@@ -329,7 +275,7 @@ class Hub:
     def leave_ad_track(self, req: simpy.Event) -> None:
         """The train of ``req`` leaves its arrival/departure track."""
         assert self.ad_tracks is not None
-        self.ad_busy_h += self.env.now - self._ad_since.pop(req)
+        self.ad_busy_h += self.env._now - self._ad_since.pop(req)
         self.ad_tracks.release(req)  # type: ignore[arg-type]
 
     def queue(self, service: str) -> ServiceQueue:
@@ -339,9 +285,9 @@ class Hub:
             q = self.queues[service] = ServiceQueue(self.env)
         return q
 
-    def truck_arrives(self, ev: simpy.Event) -> None:
+    def truck_arrives(self, ev: simpy.Event | Wake) -> None:
         """A truck with the boxes of ``ev`` (its value) is at the gate (:meth:`truck_in`)."""
-        self.truck_in(cast("list[Container]", ev.value))
+        _Delivery(self, cast("list[Container]", ev.value))
 
     def truck_in(self, boxes: list[Container]) -> None:
         """A truck delivers ``boxes``, now at the gate: in-gate (lane, yard space, opening
@@ -353,7 +299,7 @@ class Hub:
         the cut-off reads), ``t_gate_in`` = ``t_yard_in`` (in the yard), then
         ``t_gate_out_pass`` and ``t_gate_out`` (the truck has left).
         """
-        _Delivery(self, boxes).arrive()
+        _Delivery(self, boxes)
 
     def pickup_delay_h(self, dwell_h: float) -> float:
         """How long after now, when a box is put down in the yard, its consignee's truck
@@ -362,8 +308,8 @@ class Hub:
         so that collecting trucks follow the profile too (stream ``hub.<place>.pickup``)."""
         if self._pickup_profile is None or self._pickup_u is None:
             return dwell_h
-        now = self.env.now
-        u = self._pickup_u.take(1)[0]
+        now = self.env._now
+        u = self._pickup_u.one()
         return self._pickup_profile.arrival_after(now + dwell_h, now, u) - now
 
     def truck_out(self, box: Container, handed_over: Callable[[Container], None]) -> None:
@@ -375,24 +321,19 @@ class Hub:
         ``handed_over`` is called with the box once it is on the truck and out of the
         yard, before the out-gate.
         """
-        _Pickup(self, box, handed_over).arrive()
+        _Pickup(self, box, handed_over)
 
 
 class _Delivery:
-    """A truck delivering boxes to a hub (see :meth:`Hub.truck_in`): its steps."""
+    """A truck delivering boxes to a hub (see :meth:`Hub.truck_in`), at its gate now: its
+    steps."""
 
-    __slots__ = ("boxes", "hub", "t_arrive", "teu")
+    __slots__ = ("boxes", "ends", "hub", "t_arrive", "teu")
 
     def __init__(self, hub: Hub, boxes: list[Container]) -> None:
         self.hub = hub
         self.boxes = boxes
-        self.t_arrive = 0.0
-        self.teu = 0
-
-    def arrive(self) -> None:
-        """At the gate now."""
-        hub = self.hub
-        t = self.t_arrive = hub.env.now
+        t = self.t_arrive = hub.env._now
         teu = 0
         for b in self.boxes:
             b.t_gate_arrive = t
@@ -409,21 +350,45 @@ class _Delivery:
         boxes = self.boxes
         for b in boxes:
             b.t_gate_pass = t_pass
-        self.hub.stackers.lift(TRUCK_WORK, len(boxes), self.lifted)
+        pool = self.hub.stackers.pool
+        if pool.take():
+            self.lift()
+        else:
+            pool.wait(self.lift, TRUCK_WORK)
 
-    def lifted(self, ends: list[float]) -> None:
-        """The boxes are in the yard, each since its move ended (``ends``, hours)."""
+    def lift(self) -> None:
+        """A reach stacker is the truck's: it lifts the boxes off one after the other."""
+        st = self.hub.stackers
+        env = st.env
+        now = t = env._now
+        draw = st._move_h
+        ends: list[float] = []
+        for _ in self.boxes:
+            d = draw()
+            st.busy_h += d
+            t += d
+            ends.append(t)
+        self.ends = ends
+        st.moves += len(ends)
+        Wake(env, t - now, self.lifted)
+
+    def lifted(self, _w: Wake) -> None:
+        """The boxes are in the yard, each since its move ended; the stacker is free."""
         hub, boxes = self.hub, self.boxes
-        for b, t in zip(boxes, ends, strict=True):
+        hub.stackers.pool.release()
+        for b, t in zip(boxes, self.ends, strict=True):
             b.t_gate_in = b.t_yard_in = t
+        queues = hub.queues
         for b in boxes:
-            hub.queue(b.current.ref).push(b)
+            ref = b.itinerary[b.hop].ref  # the service it waits for
+            q = queues.get(ref)
+            (q if q is not None else hub.queue(ref)).push(b)
         hub.gate.leave(self.gone)
 
     def gone(self, t_out: float) -> None:
         """Through the out-gate, its processing started at ``t_out``, hours."""
         hub, boxes = self.hub, self.boxes
-        now = hub.env.now
+        now = hub.env._now
         for b in boxes:
             b.t_gate_out_pass = t_out
             b.t_gate_out = now
@@ -432,7 +397,8 @@ class _Delivery:
 
 
 class _Pickup:
-    """A consignee's truck collecting a box at a hub (see :meth:`Hub.truck_out`)."""
+    """A consignee's truck collecting a box at a hub (see :meth:`Hub.truck_out`), at its
+    gate now: its steps."""
 
     __slots__ = ("box", "handed_over", "hub", "t_arrive")
 
@@ -440,22 +406,32 @@ class _Pickup:
         self.hub = hub
         self.box = box
         self.handed_over = handed_over
-        self.t_arrive = 0.0
-
-    def arrive(self) -> None:
-        """At the gate now."""
-        hub = self.hub
-        self.t_arrive = self.box.t_pickup_arrive = hub.env.now
+        self.t_arrive = self.box.t_pickup_arrive = hub.env._now
         hub.gate.enter(self.passed)
 
     def passed(self, t_pass: float) -> None:
         """Through the in-gate, its processing started at ``t_pass``, hours."""
         self.box.t_pickup_pass = t_pass
-        self.hub.stackers.lift(TRUCK_WORK, 1, self.loaded)
+        pool = self.hub.stackers.pool
+        if pool.take():
+            self.lift()
+        else:
+            pool.wait(self.lift, TRUCK_WORK)
 
-    def loaded(self, _ends: list[float]) -> None:
-        """The box is on the truck."""
+    def lift(self) -> None:
+        """A reach stacker is the truck's: one move puts the box on it."""
+        st = self.hub.stackers
+        env = st.env
+        now = env._now
+        d = st._move_h()
+        st.busy_h += d
+        st.moves += 1
+        Wake(env, (now + d) - now, self.loaded)
+
+    def loaded(self, _w: Wake) -> None:
+        """The box is on the truck; the stacker is free."""
         hub, box = self.hub, self.box
+        hub.stackers.pool.release()
         hub.yard.remove(box, by_train=False)
         self.handed_over(box)
         hub.gate.leave(self.gone)
@@ -464,7 +440,7 @@ class _Pickup:
         """Through the out-gate."""
         hub = self.hub
         if self.box.t_created >= hub.yard.warmup_h:
-            hub.truck_turnaround_h.add(hub.env.now - self.t_arrive)
+            hub.truck_turnaround_h.add(hub.env._now - self.t_arrive)
 
 
 class _Lift:
@@ -481,7 +457,7 @@ class _Lift:
     def granted(self) -> None:
         """The stacker is ours: draw the moves, one timeout for them all."""
         st = self.stackers
-        now = t = st.env.now
+        now = t = st.env._now
         ends = self.ends
         draw = st._move_h
         for _ in range(self.n):
@@ -490,9 +466,9 @@ class _Lift:
             t += d
             ends.append(t)
         st.moves += self.n
-        Timeout(st.env, t - now).callbacks.append(self.finished)
+        Wake(st.env, t - now, self.finished)
 
-    def finished(self, _e: simpy.Event) -> None:
+    def finished(self, _w: Wake) -> None:
         """The moves are done: the stacker is free."""
         self.stackers.pool.release()
         self.done(self.ends)

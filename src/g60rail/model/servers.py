@@ -1,21 +1,71 @@
-"""Identical servers (gate lanes, reach stackers) granted by priority, then arrival order.
+"""Identical servers (gate lanes, reach stackers) granted by priority, then arrival order;
+a hub's loading tracks, one train each.
 
 Same queueing discipline as ``simpy.PriorityResource`` (lower priority number first,
 first come first served within a priority, no pre-emption), but a request that finds a
 server free is granted at once without scheduling an event.  A request may also be a
 continuation (:meth:`Servers.wait`), called within the release that hands the server
 over.
+
+:class:`Wake` is the timed step of such callback-driven parts: a callback due after a
+delay, queued as a SimPy timeout would be.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Callable
+from heapq import heappop, heappush
+from typing import Any
 
 import simpy
+from simpy.core import NORMAL
 
-__all__ = ["Servers"]
+from g60rail.model.probes import Tally
+
+__all__ = ["LoadingTracks", "Servers", "TrackHold", "Wake"]
+
+_EVENT = simpy.Event
+
+
+class Wake:
+    """A callback due ``delay`` hours from now, queued in ``env``'s event queue.
+
+    It takes the place in the queue of a ``simpy.Timeout`` created at the same moment
+    (same time, priority and sequence number), so the order of simultaneous events is
+    SimPy's; when it is due, ``callback`` is called with it.  It is an event to the event
+    loop only (it has ``callbacks``, is always ``ok`` and carries ``value``): nothing may
+    wait for it or combine it with other events.
+
+    Parameters
+    ----------
+    env
+        The SimPy environment.
+    delay
+        Hours from now, non-negative.
+    callback
+        Called with the wake-up when it is due.
+    value
+        Carried to the callback as the wake-up's ``value``.
+    """
+
+    __slots__ = ("callbacks", "value")
+
+    _ok = True
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        delay: float,
+        callback: Callable[[Wake], None],
+        value: Any = None,
+    ) -> None:
+        self.callbacks: tuple[Callable[[Wake], None], ...] | None = (callback,)
+        self.value = value
+        # the queue is typed for simpy events: this stands in for one
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # type: ignore[misc]
 
 
 class Servers:
@@ -75,9 +125,10 @@ class Servers:
 
     def release(self) -> None:
         """Give a server back; it passes straight to the first request waiting."""
-        while self._waiting:
-            _, _, grant = heapq.heappop(self._waiting)
-            if type(grant) is simpy.Event:
+        waiting = self._waiting
+        while waiting:
+            _, _, grant = heappop(waiting)
+            if type(grant) is _EVENT:
                 if id(grant) in self._cancelled:
                     self._cancelled.discard(id(grant))
                     continue
@@ -86,3 +137,62 @@ class Servers:
                 grant()  # type: ignore[operator]
             return
         self.busy -= 1
+
+
+class LoadingTracks:
+    """Tracks where trains are loaded and unloaded; one train per track."""
+
+    def __init__(self, env: simpy.Environment, count: int, horizon_h: float) -> None:
+        self.env = env
+        self.count = count
+        self.tracks = simpy.Resource(env, capacity=count)
+        self.busy_h = 0.0
+        self.wait_h = Tally()
+
+
+class TrackHold:
+    """One train's use of a loading track, taken and left as its work requires.
+
+    Parameters
+    ----------
+    tracks
+        The hub's loading tracks.
+    """
+
+    __slots__ = ("_req", "_t_on", "_t_req", "tracks")
+
+    def __init__(self, tracks: LoadingTracks) -> None:
+        self.tracks = tracks
+        self._req: simpy.Event | None = None
+        self._t_req = 0.0
+        self._t_on = math.nan
+
+    @property
+    def held(self) -> bool:
+        """Whether the train stands on a loading track now."""
+        return self._req is not None and not math.isnan(self._t_on)
+
+    def request(self) -> simpy.Event:
+        """Ask for a loading track (an event that fires when one is free)."""
+        self._req = self.tracks.tracks.request()
+        self._t_req = self.tracks.env.now
+        return self._req
+
+    def granted(self) -> None:
+        """The requested track is the train's now."""
+        self._t_on = self.tracks.env.now
+        self.tracks.wait_h.add(self._t_on - self._t_req)
+
+    def cancel(self) -> None:
+        """Withdraw a request that was not granted."""
+        if self._req is not None and not self.held:
+            self.tracks.tracks.release(self._req)  # type: ignore[arg-type]
+            self._req = None
+
+    def release(self) -> None:
+        """Leave the loading track (for an arrival/departure track, or the line)."""
+        if self._req is not None and self.held:
+            self.tracks.tracks.release(self._req)  # type: ignore[arg-type]
+            self.tracks.busy_h += self.tracks.env.now - self._t_on
+        self._req = None
+        self._t_on = math.nan

@@ -4,6 +4,9 @@ demand and the road, wired together as SimPy processes.
 :class:`World` owns the bookkeeping every part reports to (containers in the system,
 TEU created and delivered, train and container records); it computes no statistics
 itself (see :mod:`g60rail.model.report`).
+
+The clock is read as ``env._now``, the attribute behind SimPy 4's ``env.now`` property
+(SimPy is pinned below 5; :mod:`g60rail.model.engine` reads its event queue the same way).
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from collections.abc import Callable
 from typing import cast
 
 import simpy
-from simpy.events import Timeout
 
 from g60rail.geo import drayage_km
 from g60rail.model.border import BorderPort
@@ -25,6 +27,7 @@ from g60rail.model.hub import Hub
 from g60rail.model.network import RailNetwork
 from g60rail.model.probes import DailyCounter, Tally
 from g60rail.model.road import Road
+from g60rail.model.servers import Wake
 from g60rail.model.service_queue import ServiceQueue
 from g60rail.model.terminal import OnwardLeg, Terminal
 from g60rail.model.trains import TrainRuns, departure_times
@@ -179,6 +182,8 @@ class World:
         [TEU, tonnes, 20-foot boxes, 40-foot boxes] (what the footprint reads)."""
         self.transit_h: dict[tuple[str, str, str], Tally] = {}
         self.door_h: dict[tuple[str, str, str], Tally] = {}
+        self._arrival_tallies: dict[tuple[str, str, str], tuple[Tally | None, Tally]] = {}
+        """The entries of ``transit_h`` (None by road) and ``door_h`` for each key."""
         self._cids = itertools.count()
         self._drayage: dict[tuple[str, str], float] = {}
         self.empties = EmptyReturns(
@@ -294,13 +299,15 @@ class World:
         origin, boxes, by_road = booking
         env = self.env
         t = boxes[0].t_created
-        delay = t - env.now
+        delay = t - env._now
         live = self.live
         teu = 0
+        tonnes = self.tonnes_created
         for b in boxes:
             live[b.cid] = b
             teu += b.teu
-            self.tonnes_created += b.tonnes
+            tonnes += b.tonnes
+        self.tonnes_created = tonnes
         self.teu_created += teu
         self.daily.add(t, "teu_created", teu)
         if by_road:
@@ -309,20 +316,23 @@ class World:
         first = boxes[0].itinerary[0]
         hub = self.hubs.get(first.from_)
         if hub is not None:  # the truck drives to the hub's gate
-            d = delay + self.drayage_h(origin, hub.place)
+            drive_h = self._drayage.get((origin, hub.place))
+            if drive_h is None:
+                drive_h = self.drayage_h(origin, hub.place)
+            d = delay + drive_h
             if d > 0:
-                Timeout(env, d, boxes).callbacks.append(hub.truck_arrives)
+                Wake(env, d, hub.truck_arrives, boxes)
             else:
                 hub.truck_in(boxes)
             return
         q = self.siding(first.from_, first.ref)
         if delay > 0:
-            Timeout(env, delay, (q, boxes)).callbacks.append(self._at_siding)
+            Wake(env, delay, self._at_siding, (q, boxes))
         else:
             self._put_at_siding(q, boxes)
 
-    def _at_siding(self, ev: simpy.Event) -> None:
-        q, boxes = cast("tuple[ServiceQueue, list[Container]]", ev.value)
+    def _at_siding(self, wake: Wake) -> None:
+        q, boxes = cast("tuple[ServiceQueue, list[Container]]", wake.value)
         self._put_at_siding(q, boxes)
 
     @staticmethod
@@ -333,20 +343,28 @@ class World:
             q.push(b)
 
     def _arrived(self, box: Container) -> None:
-        counter = _ARRIVED_KEY.get(box.mode) or f"teu_arrived.{box.mode}"
-        self.daily.add(self.env.now, counter, box.teu)
+        mode = box.mode
+        counter = _ARRIVED_KEY.get(mode) or f"teu_arrived.{mode}"
+        self.daily.add(self.env._now, counter, box.teu)
         if box.t_created < self.warmup_h:
             return
-        key = (box.mode, box.itinerary[0].from_, box.destination)
-        if box.mode == "rail":
-            tally = self.transit_h.get(key)
-            if tally is None:
-                tally = self.transit_h[key] = Tally()
-            tally.add(box.t_arrived - box.t_departed)
-        tally = self.door_h.get(key)
-        if tally is None:
-            tally = self.door_h[key] = Tally()
-        tally.add(box.t_arrived - box.t_created)
+        key = (mode, box.itinerary[0].from_, box.destination)
+        tallies = self._arrival_tallies.get(key)
+        if tallies is None:
+            tallies = self._arrival_tallies[key] = self._new_arrival_tallies(key)
+        transit, door = tallies
+        if transit is not None:
+            transit.add(box.t_arrived - box.t_departed)
+        door.add(box.t_arrived - box.t_created)
+
+    def _new_arrival_tallies(self, key: tuple[str, str, str]) -> tuple[Tally | None, Tally]:
+        """The transit (rail only) and door-to-door tallies of boxes arriving by ``key``
+        (mode, first terminal, destination)."""
+        transit = None
+        if key[0] == "rail":
+            transit = self.transit_h[key] = Tally()
+        door = self.door_h[key] = Tally()
+        return transit, door
 
     def _delivered(self, box: Container) -> None:
         del self.live[box.cid]
@@ -354,7 +372,7 @@ class World:
             self.empties.delivered(box)
         self.teu_delivered += box.teu
         self.tonnes_delivered += box.tonnes
-        self.daily.add(self.env.now, "teu_delivered", box.teu)
+        self.daily.add(self.env._now, "teu_delivered", box.teu)
         key = (
             box.mode,
             box.service,
