@@ -17,6 +17,7 @@ differ in how, not in what:
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from heapq import heappop, heappush
 from typing import Any
 
@@ -24,7 +25,7 @@ import simpy
 from simpy.core import NORMAL, URGENT, BoundClass, EmptySchedule, StopSimulation
 from simpy.events import EventPriority
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "Wake"]
 
 
 class Engine(simpy.Environment):
@@ -143,3 +144,43 @@ class Engine(simpy.Environment):
                 exc = type(event._value)(*event._value.args)
                 exc.__cause__ = event._value
                 raise exc
+
+
+class Wake:
+    """A callback due ``delay`` hours from now, queued in ``env``'s event queue.
+
+    It is scheduled as a ``simpy.Timeout`` created at the same moment would be (same time,
+    priority and place in the order), so simultaneous events keep SimPy's order; when it
+    is due, ``callback`` is called with it.  It is an event to the event loop only (it has
+    ``callbacks``, is always ``ok`` and carries ``value``), on an :class:`Engine` or any
+    ``simpy.Environment``: nothing may wait for it or combine it with other events.  The
+    timed steps of the callback-driven parts (gate passes, stacker lifts, trucks' drives)
+    use it instead of a timeout, which costs more to make.
+
+    Parameters
+    ----------
+    env
+        The SimPy environment.
+    delay
+        Hours from now, non-negative.
+    callback
+        Called with the wake-up when it is due.
+    value
+        Carried to the callback as the wake-up's ``value``.
+    """
+
+    __slots__ = ("callbacks", "value")
+
+    _ok = True
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        delay: float,
+        callback: Callable[[Wake], None],
+        value: Any = None,
+    ) -> None:
+        self.callbacks: tuple[Callable[[Wake], None], ...] | None = (callback,)
+        self.value = value
+        # the event queue is typed for SimPy events: a wake-up stands in for one
+        env.schedule(self, NORMAL, delay)  # type: ignore[arg-type]

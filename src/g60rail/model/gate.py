@@ -5,9 +5,6 @@ The gate is open daily in local hours: a truck that comes while it is closed, or
 processing would not be done by closing, waits in its lane for the next opening.  A truck
 coming in also waits, holding its lane, until its boxes fit in the yard.  A truck needs no
 SimPy process of its own: each step of its pass is a callback of the event it waits for.
-
-The clock is read as ``env._now``, the attribute behind SimPy 4's ``env.now`` property
-(SimPy is pinned below 5; :mod:`g60rail.model.engine` reads its event queue the same way).
 """
 
 from __future__ import annotations
@@ -17,8 +14,9 @@ from collections.abc import Callable
 import simpy
 
 from g60rail.model.daily import DailyWindow
+from g60rail.model.engine import Wake
 from g60rail.model.probes import LevelProbe, Tally
-from g60rail.model.servers import Servers, Wake
+from g60rail.model.servers import Servers
 from g60rail.random import Sampler
 
 __all__ = ["Gate"]
@@ -88,7 +86,7 @@ class Gate:
             Called once the truck holds a lane: ``None`` when it may go on, else an event
             to wait for.
         """
-        truck = _Pass(self, self.env._now, False, admit, done)
+        truck = _Pass(self, self.env.now, False, admit, done)
         step = truck.open if admit is None else truck.on_lane
         if self.lanes.take():
             step()
@@ -100,7 +98,7 @@ class Gate:
     def leave(self, done: Callable[[float], None]) -> None:
         """Pass one truck through the out-gate, by the rules of :meth:`enter` (without
         yard admission); its wait is recorded apart."""
-        truck = _Pass(self, self.env._now, True, None, done)
+        truck = _Pass(self, self.env.now, True, None, done)
         if self.lanes.take():
             truck.open()
         else:  # wait for a lane, in the gate queue
@@ -166,7 +164,7 @@ class _Pass:
         enough for the processing, if need be; then the processing starts."""
         gate = self.gate
         env = gate.env
-        now = env._now
+        now = env.now
         d = self.d = (gate.out_process_h if self.out else gate.process_h)()
         hours = gate.hours
         if hours is not None:
@@ -187,7 +185,7 @@ class _Pass:
     def on_open(self, _w: Wake) -> None:
         """The gate opens for the truck: the processing starts."""
         gate = self.gate
-        now = gate.env._now
+        now = gate.env.now
         gate.queue.add(now, -1)
         (gate.out_wait_h if self.out else gate.wait_h).add(now - self.t0)
         gate.busy_h += self.d

@@ -26,9 +26,6 @@ Rules
   loaded within their window and leave on time, and boxes' dwell until their train grows
   only once a train can no longer be loaded before it leaves.
 * A train holds a loading track from placement until it leaves.
-
-The clock is read as ``env._now``, the attribute behind SimPy 4's ``env.now`` property
-(SimPy is pinned below 5; :mod:`g60rail.model.engine` reads its event queue the same way).
 """
 
 from __future__ import annotations
@@ -40,9 +37,10 @@ from typing import TYPE_CHECKING, Any, cast
 import simpy
 
 from g60rail.model.daily import DailyWindow, HourProfile
+from g60rail.model.engine import Wake
 from g60rail.model.gate import Gate
 from g60rail.model.probes import LevelProbe, Tally
-from g60rail.model.servers import LoadingTracks, Servers, TrackHold, Wake
+from g60rail.model.servers import LoadingTracks, Servers, TrackHold
 from g60rail.model.service_queue import ServiceQueue
 from g60rail.random import Constant, Gamma, Sampler, Streams, UniformBuffer
 
@@ -94,7 +92,7 @@ class Yard:
         """Reserve space for ``teu``: ``None`` if it fits now, else an event that fires
         (in arrival order) once it does."""
         if not self._waiting and self.level_teu + teu <= self.capacity_teu:
-            now = self.env._now
+            now = self.env.now
             level = self.level_teu = self.level_teu + teu
             self.occupancy.set(now, level)
             if now >= self.warmup_h:
@@ -118,7 +116,7 @@ class Yard:
         by_train
             True when it leaves on a train, False by road (consignee or onward truck).
         """
-        now = self.env._now
+        now = self.env.now
         level = self.level_teu = self.level_teu - box.teu
         self.occupancy.set(now, level)
         if box.t_created >= self.warmup_h:
@@ -129,7 +127,7 @@ class Yard:
             ev.succeed()
 
     def _enter(self, teu: int) -> None:
-        now = self.env._now
+        now = self.env.now
         level = self.level_teu = self.level_teu + teu
         self.occupancy.set(now, level)
         if now >= self.warmup_h:
@@ -261,11 +259,11 @@ class Hub:
         loading tracks)."""
         if self.ad_tracks is None:
             return None
-        t0 = self.env._now
+        t0 = self.env.now
         req = self.ad_tracks.request()
         yield req
-        self.ad_wait_h.add(self.env._now - t0)
-        self._ad_since[req] = self.env._now
+        self.ad_wait_h.add(self.env.now - t0)
+        self._ad_since[req] = self.env.now
         return req
 
     def ad_since(self, req: simpy.Event) -> float:
@@ -275,7 +273,7 @@ class Hub:
     def leave_ad_track(self, req: simpy.Event) -> None:
         """The train of ``req`` leaves its arrival/departure track."""
         assert self.ad_tracks is not None
-        self.ad_busy_h += self.env._now - self._ad_since.pop(req)
+        self.ad_busy_h += self.env.now - self._ad_since.pop(req)
         self.ad_tracks.release(req)  # type: ignore[arg-type]
 
     def queue(self, service: str) -> ServiceQueue:
@@ -308,7 +306,7 @@ class Hub:
         so that collecting trucks follow the profile too (stream ``hub.<place>.pickup``)."""
         if self._pickup_profile is None or self._pickup_u is None:
             return dwell_h
-        now = self.env._now
+        now = self.env.now
         u = self._pickup_u.one()
         return self._pickup_profile.arrival_after(now + dwell_h, now, u) - now
 
@@ -333,7 +331,7 @@ class _Delivery:
     def __init__(self, hub: Hub, boxes: list[Container]) -> None:
         self.hub = hub
         self.boxes = boxes
-        t = self.t_arrive = hub.env._now
+        t = self.t_arrive = hub.env.now
         teu = 0
         for b in self.boxes:
             b.t_gate_arrive = t
@@ -360,7 +358,7 @@ class _Delivery:
         """A reach stacker is the truck's: it lifts the boxes off one after the other."""
         st = self.hub.stackers
         env = st.env
-        now = t = env._now
+        now = t = env.now
         draw = st._move_h
         ends: list[float] = []
         for _ in self.boxes:
@@ -388,7 +386,7 @@ class _Delivery:
     def gone(self, t_out: float) -> None:
         """Through the out-gate, its processing started at ``t_out``, hours."""
         hub, boxes = self.hub, self.boxes
-        now = hub.env._now
+        now = hub.env.now
         for b in boxes:
             b.t_gate_out_pass = t_out
             b.t_gate_out = now
@@ -406,7 +404,7 @@ class _Pickup:
         self.hub = hub
         self.box = box
         self.handed_over = handed_over
-        self.t_arrive = self.box.t_pickup_arrive = hub.env._now
+        self.t_arrive = self.box.t_pickup_arrive = hub.env.now
         hub.gate.enter(self.passed)
 
     def passed(self, t_pass: float) -> None:
@@ -422,11 +420,11 @@ class _Pickup:
         """A reach stacker is the truck's: one move puts the box on it."""
         st = self.hub.stackers
         env = st.env
-        now = env._now
+        now = env.now
         d = st._move_h()
         st.busy_h += d
         st.moves += 1
-        Wake(env, (now + d) - now, self.loaded)
+        Wake(env, (now + d) - now, self.loaded)  # due at now + d, as a lift's end
 
     def loaded(self, _w: Wake) -> None:
         """The box is on the truck; the stacker is free."""
@@ -440,7 +438,7 @@ class _Pickup:
         """Through the out-gate."""
         hub = self.hub
         if self.box.t_created >= hub.yard.warmup_h:
-            hub.truck_turnaround_h.add(hub.env._now - self.t_arrive)
+            hub.truck_turnaround_h.add(hub.env.now - self.t_arrive)
 
 
 class _Lift:
@@ -457,7 +455,7 @@ class _Lift:
     def granted(self) -> None:
         """The stacker is ours: draw the moves, one timeout for them all."""
         st = self.stackers
-        now = t = st.env._now
+        now = t = st.env.now
         ends = self.ends
         draw = st._move_h
         for _ in range(self.n):

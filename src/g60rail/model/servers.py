@@ -7,8 +7,7 @@ server free is granted at once without scheduling an event.  A request may also 
 continuation (:meth:`Servers.wait`), called within the release that hands the server
 over.
 
-:class:`Wake` is the timed step of such callback-driven parts: a callback due after a
-delay, queued as a SimPy timeout would be.
+The parts these serve by callbacks time their steps with :class:`~g60rail.model.engine.Wake`.
 """
 
 from __future__ import annotations
@@ -17,55 +16,15 @@ import heapq
 import itertools
 import math
 from collections.abc import Callable
-from heapq import heappop, heappush
-from typing import Any
+from heapq import heappop
 
 import simpy
-from simpy.core import NORMAL
 
 from g60rail.model.probes import Tally
 
-__all__ = ["LoadingTracks", "Servers", "TrackHold", "Wake"]
+__all__ = ["LoadingTracks", "Servers", "TrackHold"]
 
 _EVENT = simpy.Event
-
-
-class Wake:
-    """A callback due ``delay`` hours from now, queued in ``env``'s event queue.
-
-    It takes the place in the queue of a ``simpy.Timeout`` created at the same moment
-    (same time, priority and sequence number), so the order of simultaneous events is
-    SimPy's; when it is due, ``callback`` is called with it.  It is an event to the event
-    loop only (it has ``callbacks``, is always ``ok`` and carries ``value``): nothing may
-    wait for it or combine it with other events.
-
-    Parameters
-    ----------
-    env
-        The SimPy environment.
-    delay
-        Hours from now, non-negative.
-    callback
-        Called with the wake-up when it is due.
-    value
-        Carried to the callback as the wake-up's ``value``.
-    """
-
-    __slots__ = ("callbacks", "value")
-
-    _ok = True
-
-    def __init__(
-        self,
-        env: simpy.Environment,
-        delay: float,
-        callback: Callable[[Wake], None],
-        value: Any = None,
-    ) -> None:
-        self.callbacks: tuple[Callable[[Wake], None], ...] | None = (callback,)
-        self.value = value
-        # the queue is typed for simpy events: this stands in for one
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # type: ignore[misc]
 
 
 class Servers:

@@ -4,9 +4,6 @@ demand and the road, wired together as SimPy processes.
 :class:`World` owns the bookkeeping every part reports to (containers in the system,
 TEU created and delivered, train and container records); it computes no statistics
 itself (see :mod:`g60rail.model.report`).
-
-The clock is read as ``env._now``, the attribute behind SimPy 4's ``env.now`` property
-(SimPy is pinned below 5; :mod:`g60rail.model.engine` reads its event queue the same way).
 """
 
 from __future__ import annotations
@@ -23,11 +20,11 @@ from g60rail.model.cargo import GATE_TIMES, MILESTONES, Container
 from g60rail.model.demand import Booking, DemandGenerator
 from g60rail.model.disruptions import EquipmentFailures, closure_windows
 from g60rail.model.empties import EMPTY, EmptyReturns
+from g60rail.model.engine import Wake
 from g60rail.model.hub import Hub
 from g60rail.model.network import RailNetwork
 from g60rail.model.probes import DailyCounter, Tally
 from g60rail.model.road import Road
-from g60rail.model.servers import Wake
 from g60rail.model.service_queue import ServiceQueue
 from g60rail.model.terminal import OnwardLeg, Terminal
 from g60rail.model.trains import TrainRuns, departure_times
@@ -299,7 +296,7 @@ class World:
         origin, boxes, by_road = booking
         env = self.env
         t = boxes[0].t_created
-        delay = t - env._now
+        delay = t - env.now
         live = self.live
         teu = 0
         tonnes = self.tonnes_created
@@ -345,7 +342,7 @@ class World:
     def _arrived(self, box: Container) -> None:
         mode = box.mode
         counter = _ARRIVED_KEY.get(mode) or f"teu_arrived.{mode}"
-        self.daily.add(self.env._now, counter, box.teu)
+        self.daily.add(self.env.now, counter, box.teu)
         if box.t_created < self.warmup_h:
             return
         key = (mode, box.itinerary[0].from_, box.destination)
@@ -372,7 +369,7 @@ class World:
             self.empties.delivered(box)
         self.teu_delivered += box.teu
         self.tonnes_delivered += box.tonnes
-        self.daily.add(self.env._now, "teu_delivered", box.teu)
+        self.daily.add(self.env.now, "teu_delivered", box.teu)
         key = (
             box.mode,
             box.service,
