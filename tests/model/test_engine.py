@@ -15,7 +15,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from g60rail.model.engine import Engine
+from g60rail.model.engine import Engine, Wake
 
 Trace = list[tuple[float, str]]
 
@@ -139,3 +139,49 @@ def test_runs_to_an_event_or_to_the_end_are_simpys() -> None:
     env.timeout(2.0)
     env.run()
     assert env.now == 6.0
+
+
+def _ties(env: simpy.Environment, trace: Trace) -> None:
+    """Events that all fall due at t = 1, scheduled in a known order, of every kind."""
+
+    def note(name: str) -> Callable[[object], None]:
+        return lambda _e: trace.append((env.now, name))
+
+    env.timeout(1).callbacks.append(note("timeout queued at 0"))
+    Wake(env, 1, note("wake queued at 0"))
+
+    def at_one():
+        yield env.timeout(1)
+        ev = env.event()
+        ev.callbacks.append(note("event triggered at 1"))
+        ev.succeed()
+        Wake(env, 0, note("wake due now"))
+        env.timeout(0).callbacks.append(note("zero timeout"))
+        urgent = env.event()
+        urgent.callbacks.append(note("urgent at 1"))
+        env.schedule(urgent, simpy.core.URGENT)
+        urgent._ok, urgent._value = True, None
+        trace.append((env.now, "process at 1"))
+
+    env.process(at_one())
+
+
+def test_ties_in_time_go_by_priority_then_scheduling_order() -> None:
+    # at t = 1 SimPy's queue orders by priority (urgent first), then by the order the
+    # events were scheduled: those queued at 0 come before those due now, and among these
+    # the order of the process's calls
+    want = [
+        (1.0, "timeout queued at 0"),
+        (1.0, "wake queued at 0"),
+        (1.0, "process at 1"),
+        (1.0, "urgent at 1"),
+        (1.0, "event triggered at 1"),
+        (1.0, "wake due now"),
+        (1.0, "zero timeout"),
+    ]
+    for make in (simpy.Environment, Engine):
+        env = make()
+        trace: Trace = []
+        _ties(env, trace)
+        env.run(until=2)
+        assert trace == want, make.__name__
