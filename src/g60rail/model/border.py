@@ -236,17 +236,8 @@ class BorderPort:
         counted = t0 >= self.warmup_h
         if counted:
             self.clearance_h.add(cleared)
-        now, add = env.now, self.box_clearance_h.add
-        teu_out, tonnes_out = self.teu_out, self.tonnes_out
-        tonnes_kept: float = 0  # as sum() gives
-        for box in keep:  # they leave the port now (see _leave)
-            box.t_border_out = now
-            if counted:
-                add(now - t0)
-            teu_out += box.teu
-            tonnes_out += box.tonnes
-            tonnes_kept += box.tonnes
-        self.teu_out, self.tonnes_out = teu_out, tonnes_out
+        for box in keep:
+            self._leave(box, t0)
         self.log.append(
             (
                 train.tid,
@@ -255,7 +246,7 @@ class BorderPort:
                 env.now,
                 train.teu,
                 sum(b.teu for b in held),
-                tonnes_kept,
+                sum(b.tonnes for b in keep),
                 sum(b.tonnes for b in held),
             )
         )

@@ -156,18 +156,7 @@ class HourProfile:
         The hour of day follows the profile exactly whatever ``t_nominal`` and ``latest``
         are; the day stays within one of the nominal one, earlier where it must.
         """
-        # the hour of day drawn from u (hour_of_day), on the local day of t_nominal
-        day0, cdf = self.day0_h, self._cdf
-        h = bisect.bisect_right(cdf, u)
-        if h > 23:
-            h = 23
-        lo = cdf[h - 1] if h > 0 else 0.0
-        width = cdf[h] - lo
-        t = (
-            24.0 * math.floor((t_nominal + day0) / 24.0)
-            - day0
-            + (h + ((u - lo) / width if width > 0 else 0.0))
-        )
+        t = self._on_day_of(t_nominal, u)
         if t > latest:
             t -= 24.0 * math.ceil((t - latest) / 24.0)
         return t
@@ -181,17 +170,6 @@ class HourProfile:
         return t
 
     def _on_day_of(self, t_nominal: float, u: float) -> float:
-        """The time on the local day of ``t_nominal`` at the hour of day drawn from ``u``
-        (:meth:`hour_of_day`)."""
-        day0 = self.day0_h
-        cdf = self._cdf
-        h = bisect.bisect_right(cdf, u)
-        if h > 23:
-            h = 23
-        lo = cdf[h - 1] if h > 0 else 0.0
-        width = cdf[h] - lo
-        return (
-            24.0 * math.floor((t_nominal + day0) / 24.0)
-            - day0
-            + (h + ((u - lo) / width if width > 0 else 0.0))
-        )
+        """The time on the local day of ``t_nominal`` at the hour of day drawn from ``u``."""
+        day_start = 24.0 * math.floor((t_nominal + self.day0_h) / 24.0) - self.day0_h
+        return day_start + self.hour_of_day(u)

@@ -92,11 +92,7 @@ class Yard:
         """Reserve space for ``teu``: ``None`` if it fits now, else an event that fires
         (in arrival order) once it does."""
         if not self._waiting and self.level_teu + teu <= self.capacity_teu:
-            now = self.env.now
-            level = self.level_teu = self.level_teu + teu
-            self.occupancy.set(now, level)
-            if now >= self.warmup_h:
-                self.teu_handled += teu
+            self._enter(teu)
             return None
         ev = self.env.event()
         self._waiting.append((teu, ev))
@@ -326,7 +322,7 @@ class _Delivery:
     """A truck delivering boxes to a hub (see :meth:`Hub.truck_in`), at its gate now: its
     steps."""
 
-    __slots__ = ("boxes", "ends", "hub", "t_arrive", "teu")
+    __slots__ = ("boxes", "hub", "t_arrive", "teu")
 
     def __init__(self, hub: Hub, boxes: list[Container]) -> None:
         self.hub = hub
@@ -348,33 +344,12 @@ class _Delivery:
         boxes = self.boxes
         for b in boxes:
             b.t_gate_pass = t_pass
-        pool = self.hub.stackers.pool
-        if pool.take():
-            self.lift()
-        else:
-            pool.wait(self.lift, TRUCK_WORK)
+        self.hub.stackers.lift(TRUCK_WORK, len(boxes), self.lifted)
 
-    def lift(self) -> None:
-        """A reach stacker is the truck's: it lifts the boxes off one after the other."""
-        st = self.hub.stackers
-        env = st.env
-        now = t = env.now
-        draw = st._move_h
-        ends: list[float] = []
-        for _ in self.boxes:
-            d = draw()
-            st.busy_h += d
-            t += d
-            ends.append(t)
-        self.ends = ends
-        st.moves += len(ends)
-        Wake(env, t - now, self.lifted)
-
-    def lifted(self, _w: Wake) -> None:
-        """The boxes are in the yard, each since its move ended; the stacker is free."""
+    def lifted(self, ends: list[float]) -> None:
+        """The boxes are in the yard, each since its move ended (``ends``, hours)."""
         hub, boxes = self.hub, self.boxes
-        hub.stackers.pool.release()
-        for b, t in zip(boxes, self.ends, strict=True):
+        for b, t in zip(boxes, ends, strict=True):
             b.t_gate_in = b.t_yard_in = t
         queues = hub.queues
         for b in boxes:
@@ -410,26 +385,11 @@ class _Pickup:
     def passed(self, t_pass: float) -> None:
         """Through the in-gate, its processing started at ``t_pass``, hours."""
         self.box.t_pickup_pass = t_pass
-        pool = self.hub.stackers.pool
-        if pool.take():
-            self.lift()
-        else:
-            pool.wait(self.lift, TRUCK_WORK)
+        self.hub.stackers.lift(TRUCK_WORK, 1, self.loaded)
 
-    def lift(self) -> None:
-        """A reach stacker is the truck's: one move puts the box on it."""
-        st = self.hub.stackers
-        env = st.env
-        now = env.now
-        d = st._move_h()
-        st.busy_h += d
-        st.moves += 1
-        Wake(env, (now + d) - now, self.loaded)  # due at now + d, as a lift's end
-
-    def loaded(self, _w: Wake) -> None:
-        """The box is on the truck; the stacker is free."""
+    def loaded(self, _ends: list[float]) -> None:
+        """The box is on the truck."""
         hub, box = self.hub, self.box
-        hub.stackers.pool.release()
         hub.yard.remove(box, by_train=False)
         self.handed_over(box)
         hub.gate.leave(self.gone)

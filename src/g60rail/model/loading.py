@@ -145,12 +145,10 @@ class OriginLoading:
 
     def _next_box(self) -> Container | None:
         """The first box waiting in the queue that this train may take now, or ``None``."""
-        cutoff_h = self.cutoff_h
-        if cutoff_h <= 0:
+        if self.cutoff_h <= 0:
             boxes = self.queue.boxes
             return boxes[0] if boxes else None
-        now, planned = self.env.now, self.train.t_planned
-        return self.queue.first_ready((now if now > planned else planned) - cutoff_h + 1e-9)
+        return self.queue.first_ready(self._latest_pass_h())
 
     def _ready_count(self) -> int:
         """Boxes waiting that this train may take now."""
@@ -183,9 +181,7 @@ class OriginLoading:
         """A move is done: the stacker is free, the box (``ev``'s value) on the train."""
         assert self.stackers is not None  # moves are made by stackers
         self.stackers.pool.release()
-        box = cast("Container", ev.value)
-        self.train.add(box)
-        self.on_loaded(box)
+        self._take(cast("Container", ev.value))
 
     def _loader(self) -> Generator[simpy.Event, Any, None]:
         queue, cap, stackers = self.queue, self.train.capacity_teu, self.stackers

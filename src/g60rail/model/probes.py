@@ -64,20 +64,8 @@ class LevelProbe:
             day_max[d] = value
 
     def add(self, t: float, delta: float) -> None:
-        """Change the level by ``delta`` at time ``t`` (as :meth:`set`)."""
-        if t < self._day_end and t <= self._horizon:
-            d = self._day
-            self._area[d] += self._v * (t - self._t)
-            self._t = t
-        else:
-            d = int(t // 24.0)
-            self._advance(t)
-        value = self._v = self._v + delta
-        if value > self.max:
-            self.max = value
-        day_max = self._day_max
-        if d < len(day_max) and value > day_max[d]:
-            day_max[d] = value
+        """Change the level by ``delta`` at time ``t``."""
+        self.set(t, self._v + delta)
 
     def _advance(self, t: float) -> None:
         t = min(t, self._horizon)

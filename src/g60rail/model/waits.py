@@ -10,7 +10,6 @@ each event (``ev.processed``) what happened, which is what SimPy's condition val
 from __future__ import annotations
 
 import simpy
-from simpy.events import PENDING
 
 __all__ = ["first_of"]
 
@@ -29,29 +28,21 @@ def first_of(a: simpy.Event, b: simpy.Event) -> simpy.Event:
         Triggered (scheduled for now) when the first of ``a`` and ``b`` is processed, or
         at once if one already was.
     """
-    env = a.env
-    ev = simpy.Event(env)
+    ev = simpy.Event(a.env)
 
     def check(e: simpy.Event) -> None:
-        if ev._value is PENDING:
-            if e._ok:
-                ev._ok = True
-                ev._value = None
-                env.schedule(ev)
+        if not ev.triggered:
+            if e.ok:
+                ev.succeed()
             else:
                 e.defused = True
                 exc = e.value
                 assert isinstance(exc, Exception)  # a failed event's value
                 ev.fail(exc)
 
-    callbacks = a.callbacks
-    if callbacks is None:
-        check(a)
-    else:
-        callbacks.append(check)
-    callbacks = b.callbacks
-    if callbacks is None:
-        check(b)
-    else:
-        callbacks.append(check)
+    for e in (a, b):
+        if e.callbacks is None:
+            check(e)
+        else:
+            e.callbacks.append(check)
     return ev
