@@ -157,6 +157,32 @@ def test_turnaround_of_delivering_and_collecting_trucks_worked_by_hand() -> None
     assert c[0]["t_gate_out"] == approx(1.3) and c[2]["t_pickup_pass"] == approx(17.8)
 
 
+def test_a_truck_waiting_for_yard_space_lets_a_collecting_truck_through() -> None:
+    # terminal B with space for 2 TEU and one lane; a train of service back leaves B on
+    # Mondays at 20:00.  X (40') goes by s: in at A 1.0-1.2, on the train 6.5-6.6, at B
+    # 12.0, unloaded 12.5-12.6: B's yard is full.  D (20', for back) comes to B's gate at
+    # 17.0 and waits for space before the gate, holding no lane.  X's consignee comes at
+    # 12.6 + 5 = 17.6: in-gate 17.6-17.7, X on the truck 17.7-17.8, which frees the space;
+    # that truck takes the lane first (17.8-17.9), then D: in-gate 17.9-18.0, lifted off
+    # 18.0-18.1, out 18.1-18.2; loaded on back 18.1-18.2, which leaves at 20.0.  (Were D
+    # to hold the lane while it waits, the consignee could never come in: nothing else
+    # frees B's yard.)
+    back = {"route": ["b", "a"], "departures": ["Mon 20:00"], "capacity_teu": 10}
+    services = {"s": tiny().services["s"].model_dump(by_alias=True), "back": back}
+    sc = tiny({"terminals.b.yard_teu": 2}, services=services)
+    x = box(0, 2, 1.0)
+    d = box(1, 1, 17.0, service="back", route=("b", "a"))
+    world = run_world(sc, [(1.0, "a", [x]), (17.0, "b", [d])], horizon_h=24.0)
+    assert (x.t_arrived, x.t_pickup_pass, x.t_delivered) == approx((12.6, 17.6, 17.8))
+    assert (d.t_gate_arrive, d.t_gate_pass, d.t_gate_in, d.t_gate_out) == approx(
+        (17.0, 17.9, 18.1, 18.2)
+    )
+    assert (d.t_loaded, d.t_departed) == approx((18.2, 20.0))
+    gate = world.hubs["b"].gate
+    assert list(gate.wait_h.values) == approx([0.0, 0.9])  # the consignee, then D
+    assert gate.queue.max == 1
+
+
 def test_turnaround_counts_only_boxes_created_after_the_warm_up() -> None:
     # as above with a 5 h warm-up: truck 1 (boxes created at 1.0) and the consignee of
     # its box are left out; truck 2 (0.4 h) and the consignees of boxes 2, 3 (0.5 h) count

@@ -3,8 +3,10 @@
 Every truck passes the gate twice, in and out, on the same lanes, first come first served.
 The gate is open daily in local hours: a truck that comes while it is closed, or whose
 processing would not be done by closing, waits in its lane for the next opening.  A truck
-coming in also waits, holding its lane, until its boxes fit in the yard.  A truck needs no
-SimPy process of its own: each step of its pass is a callback of the event it waits for.
+coming in whose boxes do not fit in the yard waits before the gate, in the gate queue but
+holding no lane, until they do: trucks collecting boxes, which free space, pass it.  A
+truck needs no SimPy process of its own: each step of its pass is a callback of the event
+it waits for.
 """
 
 from __future__ import annotations
@@ -67,44 +69,32 @@ class Gate:
     def enter(
         self, done: Callable[[float], None], admit: Callable[[], simpy.Event | None] | None = None
     ) -> None:
-        """Pass one truck through the in-gate: wait for a lane and, holding it, for
-        ``admit`` (yard space) and for an opening long enough for the processing; then
-        the processing time.  ``done(start)`` is called once the truck is through, with
-        the start of its processing, hours.
+        """Pass one truck through the in-gate: wait for a lane and, holding it, for an
+        opening long enough for the processing; then the processing time.  A truck given
+        a lane asks ``admit`` for yard space: without it, it gives the lane back and waits
+        before the gate until it has space, then for a lane again.  ``done(start)`` is
+        called once the truck is through, with the start of its processing, hours.
 
         A truck that comes while the gate is closed, or whose processing would not be
         done by closing, waits in its lane for the next opening.  The gate queue level
-        counts trucks from arrival until their processing starts; a truck served at once
-        never shows in it.  Event-driven (no process): each step is a callback of the
-        event it waits for.
+        counts trucks from arrival until their processing starts (waiting for space, a
+        lane or the opening); a truck served at once never shows in it.  Event-driven
+        (no process): each step is a callback of the event it waits for.
 
         Parameters
         ----------
         done
             Called when the truck has passed.
         admit
-            Called once the truck holds a lane: ``None`` when it may go on, else an event
-            to wait for.
+            Called once, when the truck first holds a lane: ``None`` when it may go on,
+            else an event that fires when its space is there.
         """
-        truck = _Pass(self, self.env.now, False, admit, done)
-        step = truck.open if admit is None else truck.on_lane
-        if self.lanes.take():
-            step()
-        else:  # wait for a lane, in the gate queue
-            truck.queued = True
-            self.queue.add(truck.t0, 1)
-            self.lanes.wait(step)
+        _Pass(self, self.env.now, False, done, admit).to_lane()
 
     def leave(self, done: Callable[[float], None]) -> None:
         """Pass one truck through the out-gate, by the rules of :meth:`enter` (without
         yard admission); its wait is recorded apart."""
-        truck = _Pass(self, self.env.now, True, None, done)
-        if self.lanes.take():
-            truck.open()
-        else:  # wait for a lane, in the gate queue
-            truck.queued = True
-            self.queue.add(truck.t0, 1)
-            self.lanes.wait(truck.open)
+        _Pass(self, self.env.now, True, done, None).to_lane()
 
 
 class _Pass:
@@ -119,10 +109,10 @@ class _Pass:
         Arrival at the gate, hours.
     out
         The out-gate pass (else the in-gate).
-    admit
-        Yard admission (see :meth:`Gate.enter`), or ``None``.
     done
         Called with the start of the processing, hours, once the truck is through.
+    admit
+        Yard admission, asked once (see :meth:`Gate.enter`), or ``None``.
     """
 
     __slots__ = ("admit", "d", "done", "gate", "out", "queued", "start", "t0")
@@ -132,36 +122,52 @@ class _Pass:
         gate: Gate,
         t0: float,
         out: bool,
-        admit: Callable[[], simpy.Event | None] | None,
         done: Callable[[float], None],
+        admit: Callable[[], simpy.Event | None] | None,
     ) -> None:
         self.gate = gate
         self.t0 = t0
         self.out = out
-        self.admit = admit
         self.done = done
+        self.admit = admit
         self.queued = False
         """Whether the truck shows in the gate queue (it had to wait)."""
         # d (processing time, hours) and start (of the processing) are set by open()
 
-    def on_lane(self) -> None:
-        """The truck holds a lane: wait for yard space, if need be."""
-        wait = self.admit() if self.admit is not None else None
-        if wait is None:
-            self.open()
+    def to_lane(self) -> None:
+        """Take a lane, or wait for one in the gate queue."""
+        gate = self.gate
+        if gate.lanes.take():
+            self.on_lane()
             return
         if not self.queued:
             self.queued = True
-            self.gate.queue.add(self.t0, 1)
+            gate.queue.add(gate.env.now, 1)
+        gate.lanes.wait(self.on_lane)
+
+    def on_lane(self) -> None:
+        """The truck holds a lane: without yard space it gives the lane back and waits
+        before the gate for its space."""
+        admit, self.admit = self.admit, None
+        wait = admit() if admit is not None else None
+        if wait is None:
+            self.open()
+            return
+        gate = self.gate
+        gate.lanes.release()
+        if not self.queued:
+            self.queued = True
+            gate.queue.add(gate.env.now, 1)
         wait.callbacks.append(self.on_space)
 
     def on_space(self, _e: simpy.Event) -> None:
-        """Yard space for the truck's boxes."""
-        self.open()
+        """The truck's yard space is there: back to the lanes."""
+        self.to_lane()
 
     def open(self) -> None:
-        """The truck holds a lane (and has its yard space): wait for an opening long
-        enough for the processing, if need be; then the processing starts."""
+        """The truck holds a lane (a delivering one has its yard space): wait for an
+        opening long enough for the processing, if need be; then the processing
+        starts."""
         gate = self.gate
         env = gate.env
         now = env.now

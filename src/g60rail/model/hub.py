@@ -5,8 +5,10 @@ terminals are built from the same parts with their own capacities.
 
 Rules
 -----
-* The yard's capacity limits what trucks may bring in: a truck waits in its gate lane
-  until its boxes fit, so a full yard builds a queue at the gate.  Boxes unloaded from
+* The yard's capacity limits what trucks may bring in: a truck whose boxes do not fit
+  gives its gate lane back and waits before the gate until they do (first come first
+  served), so a full yard builds a queue at the gate while trucks collecting boxes, which
+  free space, still pass.  Boxes unloaded from
   trains are always accepted (the terminal never refuses a train), so the yard can run
   over capacity only through rail arrivals, and nothing is ever dropped.
 * Every truck passes the gate twice, in and out, on the same lanes, first come first
