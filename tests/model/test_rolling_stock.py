@@ -109,12 +109,13 @@ def test_sets_are_spread_by_departures() -> None:
     assert sum(TrainSetPool.spread(40, {"a": 56, "b": 56}).values()) == 40
 
 
-def _pool_timeline(at: dict[str, int], known_run: bool) -> tuple[list[float], TrainSetPool]:
-    """A train asks for a set at ``b`` at t = 1 h; when granted, the time is recorded."""
+def _pool_timeline(at: dict[str, int], path: bool) -> tuple[list[float], TrainSetPool]:
+    """A train asks for a set at ``b`` at t = 1 h; when granted, the time is recorded.
+    With ``path`` a set may run light from ``a`` to ``b``, which takes 5 h."""
     env = simpy.Environment()
-    pool = TrainSetPool(env, "p", at)
-    if known_run:
-        pool.ran("a", "b", 5.0)  # a loaded train of the pool took 5 h from a to b
+    pool = TrainSetPool(
+        env, "p", at, run_light=lambda _a, _b: env.timeout(5.0), paths=[("a", "b")] if path else []
+    )
     granted: list[float] = []
 
     def train() -> Generator[simpy.Event, None, None]:
@@ -130,19 +131,19 @@ def _pool_timeline(at: dict[str, int], known_run: bool) -> tuple[list[float], Tr
 
 
 def test_an_idle_set_runs_light_to_where_a_train_waits() -> None:
-    # three sets idle at a, none at b: at t = 1 one of them leaves a empty and, after the
-    # 5 h a loaded train took, reaches b at 6, where the waiting train takes it
-    granted, pool = _pool_timeline({"a": 3, "b": 0}, known_run=True)
+    # three sets idle at a, none at b: at t = 1 one of them leaves a empty and, after its
+    # 5 h light run, reaches b at 6, where the waiting train takes it
+    granted, pool = _pool_timeline({"a": 3, "b": 0}, path=True)
     assert granted == approx([6.0])
     assert pool.light_runs == 1
     assert pool.free == {"a": 2, "b": 0}
     assert pool.wait_h.mean() == approx(5.0)
 
 
-def test_no_light_run_from_the_last_set_or_without_a_known_running_time() -> None:
-    granted, pool = _pool_timeline({"a": 1, "b": 0}, known_run=True)  # a keeps its reserve
+def test_no_light_run_from_the_last_set_or_without_a_path() -> None:
+    granted, pool = _pool_timeline({"a": 1, "b": 0}, path=True)  # a keeps its reserve
     assert granted == [] and pool.light_runs == 0
-    granted, pool = _pool_timeline({"a": 3, "b": 0}, known_run=False)
+    granted, pool = _pool_timeline({"a": 3, "b": 0}, path=False)
     assert granted == [] and pool.light_runs == 0
 
 

@@ -287,8 +287,7 @@ class DemandGenerator:
         u0, u1, u2, u3, u4 = self.uniforms.take(5)
         origin = self.origins[bisect.bisect_right(self.origin_cdf, u0)]
         dest = self.dests[bisect.bisect_right(self.dest_cdf, u1)]
-        commodities = self.commodities
-        commodity = commodities[0] if len(commodities) == 1 else self._commodity()
+        commodity = self._commodity()
         sizes: tuple[int, ...]
         if u2 < self.share_40ft[commodity]:
             sizes = (2,)

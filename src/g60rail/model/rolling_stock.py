@@ -107,12 +107,10 @@ class TrainSetPool:
 
     When trains wait for a set at one end while sets stand idle at another (the loads
     are not balanced: more trains leave one end than come back to it), an idle set is
-    sent back empty (a light run), keeping one set in reserve where it stands.  With
-    ``run_light`` the light run is a train on the rail network (it takes line sections
-    and station tracks like any train, :meth:`g60rail.model.trains.TrainRuns.light_run`),
-    sent between the ends of a service of the pool (``paths``).  Without it (a pool on
-    its own) a light run takes as long as the last loaded run of the pool between the
-    same places, and none is sent before one such run is known.
+    sent back empty (a light run), keeping one set in reserve where it stands.  The light
+    run is ``run_light``: on the rail network it is a train that takes line sections and
+    station tracks like any other (:meth:`g60rail.model.trains.TrainRuns.light_run`), sent
+    between the ends of a service of the pool (``paths``).
 
     Parameters
     ----------
@@ -123,7 +121,7 @@ class TrainSetPool:
     at
         Sets standing at each place at time 0.
     run_light
-        Sends a light run over the network; ``None``: light runs are timed only.
+        Sends a light run now from one place to another.
     paths
         ``(origin, destination)`` of the pool's services: where ``run_light`` can send a
         set.
@@ -134,8 +132,8 @@ class TrainSetPool:
         env: simpy.Environment,
         pool: str,
         at: dict[str, int],
-        run_light: LightRun | None = None,
-        paths: Collection[tuple[str, str]] = (),
+        run_light: LightRun,
+        paths: Collection[tuple[str, str]],
     ) -> None:
         self.env = env
         self.pool = pool
@@ -145,9 +143,6 @@ class TrainSetPool:
         self.size = sum(at.values())
         self._waiting: dict[str, deque[simpy.Event]] = {}
         self._coming: dict[str, int] = {}
-        self.run_h: dict[tuple[str, str], float] = {}
-        """The last loaded run's time between two places, hours (what a timed light run
-        takes)."""
         self.wait_h = Tally()
         self.light_runs = 0
         """Sets sent back empty."""
@@ -193,10 +188,6 @@ class TrainSetPool:
             self.free[place] = self.free.get(place, 0) + 1
             self._send_light()
 
-    def ran(self, origin: str, destination: str, hours: float) -> None:
-        """A loaded train of the pool ran from ``origin`` to ``destination`` in ``hours``."""
-        self.run_h[origin, destination] = hours
-
     def _send_light(self) -> None:
         """Send idle sets empty to where trains wait for one, beyond those on their way."""
         for there, waiting in self._waiting.items():
@@ -208,26 +199,21 @@ class TrainSetPool:
                 self.free[source] -= 1
                 self._coming[there] = self._coming.get(there, 0) + 1
                 self.light_runs += 1
-                run = (
-                    self._run_light(source, there)
-                    if self._run_light is not None
-                    else self.env.timeout(self.run_h[source, there])
+                self._run_light(source, there).callbacks.append(
+                    functools.partial(self._light_arrival, there)
                 )
-                run.callbacks.append(functools.partial(self._light_arrival, there))
                 short -= 1
 
     def _idle_source(self, there: str) -> str | None:
         """A place other than ``there`` with more than one idle set, no train waiting and a
-        way to ``there`` (a path, or a known running time for timed light runs); the one
-        with most idle sets."""
-        ways = self._paths if self._run_light is not None else self.run_h
+        path to ``there``; the one with most idle sets."""
         best = None
         for place, n in self.free.items():
             if (
                 place != there
                 and n > 1
                 and not self._waiting.get(place)
-                and (place, there) in ways
+                and (place, there) in self._paths
                 and (best is None or n > self.free[best])
             ):
                 best = place

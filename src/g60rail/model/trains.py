@@ -263,7 +263,6 @@ class TrainRuns:
         yield from self._ride(train, route, functools.partial(self._call, train, spec))
         train.t_arrived = env.now
         if pool is not None:
-            pool.ran(route[0], route[-1], train.t_arrived - train.t_departed)
             self._return_set(pool, sid, route[-1])
         self.rows.append(
             (

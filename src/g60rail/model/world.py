@@ -313,10 +313,7 @@ class World:
         first = boxes[0].itinerary[0]
         hub = self.hubs.get(first.from_)
         if hub is not None:  # the truck drives to the hub's gate
-            drive_h = self._drayage.get((origin, hub.place))
-            if drive_h is None:
-                drive_h = self.drayage_h(origin, hub.place)
-            d = delay + drive_h
+            d = delay + self.drayage_h(origin, hub.place)
             if d > 0:
                 Wake(env, d, hub.truck_arrives, boxes)
             else:
