@@ -127,6 +127,24 @@ def kpis() -> dict[str, dict[str, float]]:
     }
 
 
+# the questions that overload the corridor on purpose: more bookings than trains
+# (peak_season), today's traffic through the opening's customs (border_before_fastpass)
+OVERLOADS = {"peak_season", "border_before_fastpass"}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED - OVERLOADS))
+def test_scenario_has_the_train_sets_its_timetable_needs(name: str, kpis: dict) -> None:
+    """A timetable its train-set pools cannot run makes every departure wait longer than
+    the one before: the question would be answered by the rolling stock, not by what it
+    asks.  A pool that keeps up makes a departure wait, on average, less than a set's
+    turnaround at the end of its line (6 h in the baseline)."""
+    k = kpis[name]
+    waits = {x: v for x, v in k.items() if x.endswith(".set_wait_h_mean")}
+    assert waits, "the baseline's pooled services report their sets' waits"
+    assert {x: v for x, v in waits.items() if not v < 6.0} == {}
+    assert k["freight.backlog_growing"] == 0
+
+
 def test_launch_2023_runs_a_weekly_g60_of_about_39_teu(kpis: dict) -> None:
     k = kpis["launch_2023"]
     assert k["freight.g60.trains_departed"] == 4  # one a week
@@ -146,12 +164,27 @@ def test_the_fast_pass_takes_mohan_from_over_40_h_to_under_5_h(kpis: dict) -> No
     # before the fast-pass the border jams: transit is far longer, or no box gets through
     slow = before.get("transit.kunming_vientiane.h_mean", float("inf"))
     assert slow > after["transit.kunming_vientiane.h_mean"] + 30
+    # today's traffic cannot pass it: the trains' sets are held at the border
+    assert before["freight.backlog_growing"] == 1 and after["freight.backlog_growing"] == 0
+    assert before["freight.cross_border.set_wait_h_mean"] > 24.0
 
 
 def test_peak_season_books_more_and_fills_the_trains(kpis: dict) -> None:
     base = kpis["border_fastpass"]  # the baseline's corridor, freight only
     assert kpis["peak_season"]["freight.teu_created"] > 1.2 * base["freight.teu_created"]
     assert kpis["peak_season"]["hub.dwell_h_mean"] > base["hub.dwell_h_mean"]
+
+
+def test_peak_season_queues_first_for_train_sets_in_kunming(kpis: dict) -> None:
+    """The answer the scenario's text gives: boxes pile up in the Kunming centre's yard
+    because its trains wait for train sets, while stackers, gate and Mohan keep up."""
+    peak, base = kpis["peak_season"], kpis["border_fastpass"]
+    assert peak["hub.kunming.dwell_to_train_h_mean"] > 3 * base["hub.kunming.dwell_to_train_h_mean"]
+    assert peak["freight.kunming_domestic.set_wait_h_mean"] > 10.0
+    assert peak["freight.backlog_growing"] == 1
+    assert peak["hub.kunming.reach_stacker_utilization"] < 0.6
+    assert peak["hub.kunming.gate_utilization"] < 0.8
+    assert abs(peak["border.mohan.clearance_h_mean"] - base["border.mohan.clearance_h_mean"]) < 0.5
 
 
 def test_hub_expansion_has_the_bigger_hub(kpis: dict) -> None:

@@ -23,10 +23,13 @@ Rules
   (:meth:`~g60rail.model.service_queue.ServiceQueue.first_ready`); those that came to the
   gate in time but were held up there are counted (``ServiceQueue.missed_cutoff_teu``).
 * Reach stackers serve train work before truck work (priority), each move taking
-  ``1 / moves_per_h`` hours on average.  One stacker unloads a whole truck.  So a
-  shortage of stackers is felt first by the trucks (their turnaround): trains are still
-  loaded within their window and leave on time, and boxes' dwell until their train grows
-  only once a train can no longer be loaded before it leaves.
+  ``1 / moves_per_h`` hours on average: trains run to a timetable, so terminals handle
+  their boxes first and trucks wait (the rule of landside terminals analysed by Roy, van
+  Ommeren, de Koster and Gharehgozli, "Modeling landside container terminal queues",
+  Transportation Research Part B 162, 2022, 73-102).  One stacker unloads a whole truck.
+  So a shortage of stackers is felt first by the trucks (their turnaround): trains are
+  still loaded within their window and leave on time, and boxes' dwell until their train
+  grows only once a train can no longer be loaded before it leaves.
 * A train holds a loading track from placement until it leaves.
 """
 
