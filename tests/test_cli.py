@@ -21,8 +21,10 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_run_writes_kpis_tables_and_plots(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
     assert main(["run", "--days", "20", "--seed", "3", "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
     assert "hub.dwell_h_mean" in printed and "freight.teu_created" in printed
+    assert "warning" not in captured.err  # a steady run: no backlog flag
     for name in (
         "kpis.json",
         "manifest.json",
@@ -42,6 +44,22 @@ def test_run_writes_kpis_tables_and_plots(tmp_path: Path, capsys) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["days"] == 20 and manifest["scenario"] == "baseline"
     assert (out / "teu_per_day.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_run_flags_a_growing_backlog_and_names_the_pools_short_of_sets(
+    tmp_path: Path, capsys
+) -> None:
+    # peak_season books more than the baseline's train sets can carry (tests/test_examples.py)
+    assert main(["run", "peak_season", "--days", "28", "--out", str(tmp_path / "o")]) == 0
+    printed = capsys.readouterr()
+    kpis = json.loads((tmp_path / "o" / "kpis.json").read_text())
+    assert kpis["freight.backlog_growing"] == 1
+    assert "freight.backlog_growing" in printed.out
+    warning = [line for line in printed.err.splitlines() if "warning" in line]
+    assert len(warning) == 1 and "freight.backlog_growing: 1" in warning[0]
+    short = [k.split(".")[1] for k, v in kpis.items() if k.endswith(".set_wait_h_mean") and v > 6.0]
+    assert short and all(pool in warning[0] for pool in short)
+    assert f"{kpis['freight.teu_in_system_end']:,.0f} inside" in warning[0]
 
 
 def test_kpis_json_identical_across_runs(tmp_path: Path) -> None:

@@ -37,10 +37,12 @@ from g60rail.cli.common import (
 from g60rail.errors import ScenarioError
 from g60rail.scenario.schema import Scenario
 
-__all__ = ["ESTIMATE_ABOVE_DAYS", "HEADLINE", "register"]
+__all__ = ["ESTIMATE_ABOVE_DAYS", "HEADLINE", "backlog_warning", "register"]
 
 HEADLINE = (
     "freight.teu_",
+    "freight.backlog_growing",
+    "freight.in_system_age_h_mean",
     "freight.trains_departed",
     "freight.train_fill_teu_mean",
     "freight.g60.",
@@ -261,7 +263,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(format_kpis(written.kpis, None if args.all_kpis else HEADLINE))
     names = written.manifest["outputs"]
     print(f"\nwrote {out}/: {', '.join(names)}")
+    flag = backlog_warning(written.kpis)
+    if flag:
+        print(flag, file=sys.stderr)
     return 0
+
+
+SET_WAIT_NOTE_H = 6.0
+"""Pools whose departures waited longer than this for a set, on average (hours), are named
+in the backlog warning (the baseline's turnaround of a set at the end of its line)."""
+
+
+def backlog_warning(kpis: dict[str, float]) -> str | None:
+    """The warning ``g60rail run`` prints when the TEU in the system kept rising after the
+    warm-up (``freight.backlog_growing: 1``), naming the train-set pools whose departures
+    waited for sets; ``None`` for a run in a steady state."""
+    if kpis.get("freight.backlog_growing", 0.0) != 1.0:
+        return None
+    waits = sorted(
+        (
+            (v, k.removeprefix("freight.").removesuffix(".set_wait_h_mean"))
+            for k, v in kpis.items()
+            if k.endswith(".set_wait_h_mean") and v > SET_WAIT_NOTE_H
+        ),
+        reverse=True,
+    )
+    text = (
+        "g60rail: warning: freight.backlog_growing: 1 - the TEU in the system kept rising "
+        f"after the warm-up ({kpis.get('freight.teu_in_system_end', math.nan):,.0f} inside "
+        "at the end): no steady state, so the means describe this run's length"
+    )
+    if waits:
+        named = ", ".join(f"{pool} {h:.1f} h" for h, pool in waits)
+        text += f"; departures waited for train sets (set_wait_h_mean): {named}"
+    return text
 
 
 def _run(

@@ -44,7 +44,7 @@ from g60rail.model.probes import Tally
 from g60rail.model.trains import TRAIN_COLUMNS
 from g60rail.model.world import CONTAINER_COLUMNS, World
 
-__all__ = ["BORDER_COLUMNS", "freight_kpis", "freight_tables", "to_timestamps"]
+__all__ = ["BORDER_COLUMNS", "FILL_UP_DAYS", "freight_kpis", "freight_tables", "to_timestamps"]
 
 NAN = math.nan
 
@@ -107,14 +107,22 @@ def _hub_kpis(prefix: str, hub: Hub, horizon_h: float, first_day: int) -> dict[s
     }
 
 
+FILL_UP_DAYS = 7.0
+"""Days a corridor that starts empty takes to fill: boxes are delivered from about the
+sixth day (door to door Songjiang -> Vientiane 5-6 days, F), so the TEU inside rise until
+then whatever the load.  The default warm-up, and never less than what the backlog is
+judged after."""
+
+
 def backlog_kpis(world: World) -> dict[str, float]:
     """Whether the backlog keeps growing, and how old the boxes still inside are.
 
     ``freight.backlog_growing`` is 1 when the TEU in the system, day by day after the
-    warm-up, rise along a least-squares line by more than a fifth of their mean level over
-    the period (at least 14 days), else 0: a run whose backlog grows has no steady state,
-    and its means describe its length, not the corridor.  ``freight.in_system_age_h_*``
-    are the ages of the boxes inside at the end (hours since their booking).
+    warm-up (and after :data:`FILL_UP_DAYS` in any case), rise along a least-squares line
+    by more than a fifth of their mean level over the period (at least 14 days), else 0: a
+    run whose backlog grows has no steady state, and its means describe its length, not
+    the corridor.  ``freight.in_system_age_h_*`` are the ages of the boxes inside at the
+    end (hours since their booking).
     """
     h = world.horizon_h
     days = int(h // 24.0)
@@ -123,7 +131,7 @@ def backlog_kpis(world: World) -> dict[str, float]:
     created = counts.get("teu_created", zero)
     delivered = counts.get("teu_delivered", zero)
     inside = np.cumsum(created - delivered)[:days]
-    first = math.ceil(world.warmup_h / 24.0)
+    first = math.ceil(max(world.warmup_h / 24.0, FILL_UP_DAYS))
     span = inside[first:]
     growing = 0.0
     if span.size >= 14 and span.mean() > 0:

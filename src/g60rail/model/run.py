@@ -10,7 +10,7 @@ import pandas as pd
 
 from g60rail.model.engine import Engine
 from g60rail.model.footprint import DELIVERY_KEYS, footprint_kpis
-from g60rail.model.report import freight_kpis, freight_tables
+from g60rail.model.report import FILL_UP_DAYS, freight_kpis, freight_tables
 from g60rail.model.world import World
 from g60rail.random import Streams
 from g60rail.result import Result
@@ -19,8 +19,10 @@ from g60rail.scenario.schema import Scenario
 __all__ = ["DEFAULT_WARMUP_DAYS", "default_warmup_days", "package_version", "simulate"]
 
 
-DEFAULT_WARMUP_DAYS = 7.0
-"""Warm-up of a run of at least :data:`WARMUP_MIN_RUN_DAYS` days, unless told otherwise."""
+DEFAULT_WARMUP_DAYS = FILL_UP_DAYS
+"""Warm-up of a run of at least :data:`WARMUP_MIN_RUN_DAYS` days, unless told otherwise:
+the week a corridor that starts empty takes to fill
+(:data:`g60rail.model.report.FILL_UP_DAYS`)."""
 WARMUP_MIN_RUN_DAYS = 28.0
 
 
