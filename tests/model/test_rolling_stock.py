@@ -114,7 +114,12 @@ def _pool_timeline(at: dict[str, int], path: bool) -> tuple[list[float], TrainSe
     With ``path`` a set may run light from ``a`` to ``b``, which takes 5 h."""
     env = simpy.Environment()
     pool = TrainSetPool(
-        env, "p", at, run_light=lambda _a, _b: env.timeout(5.0), paths=[("a", "b")] if path else []
+        env,
+        "p",
+        at,
+        run_light=lambda _a, _b: env.timeout(5.0),
+        paths=[("a", "b")] if path else [],
+        horizon_h=50.0,
     )
     granted: list[float] = []
 
@@ -138,6 +143,30 @@ def test_an_idle_set_runs_light_to_where_a_train_waits() -> None:
     assert pool.light_runs == 1
     assert pool.free == {"a": 2, "b": 0}
     assert pool.wait_h.mean() == approx(5.0)
+    # one set away from t = 1 to the end at 50 (light run, then the train that took it)
+    pool.away.finish(50.0)
+    assert pool.away.mean(50.0) == approx(49.0 / 50.0)
+
+
+def test_a_set_is_away_from_its_taking_until_it_is_free_again() -> None:
+    # two sets at a; a train takes one at 2 h, it is free again at a at 7 h; over 10 h one
+    # set was away for 5 h: 0.5 sets on average (utilisation 0.25)
+    env = simpy.Environment()
+    pool = TrainSetPool(
+        env, "p", {"a": 2}, run_light=lambda _a, _b: env.timeout(1.0), paths=[], horizon_h=10.0
+    )
+
+    def train() -> Generator[simpy.Event, None, None]:
+        yield env.timeout(2.0)
+        assert pool.take("a") is None
+        yield env.timeout(5.0)
+        pool.arrive("a")
+
+    env.process(train())
+    env.run(until=10.0)
+    pool.away.finish(10.0)
+    assert pool.away.mean(10.0) == approx(0.5)
+    assert pool.away.max == 1
 
 
 def test_no_light_run_from_the_last_set_or_without_a_path() -> None:

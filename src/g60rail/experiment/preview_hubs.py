@@ -23,7 +23,18 @@ from g60rail.random import as_distribution as dist_of
 from g60rail.scenario.schema import HubSpec, Scenario, ServiceSpec
 from g60rail.scenario.station_spec import StationSpec
 
-__all__ = ["NAN", "Hub", "Row", "hub_loads", "hub_rows", "open_share", "row", "station_rows"]
+__all__ = [
+    "NAN",
+    "Hub",
+    "Row",
+    "departure_hold_h",
+    "hub_loads",
+    "hub_rows",
+    "open_share",
+    "row",
+    "station_rows",
+    "unloading_calls",
+]
 
 NAN = math.nan
 """The value of a row's ``predicted_kpi`` where the model reports no KPI for it."""
@@ -176,36 +187,53 @@ def hub_loads(sc: Scenario, flows: list[Flow], svc: dict[str, Service]) -> dict[
     return out
 
 
+def departure_hold_h(
+    s: ServiceSpec, v: Service, spec: HubSpec, own: list[Flow]
+) -> tuple[float, float]:
+    """Hours a departure of ``s`` (trains ``v``, its own booked flows ``own``) spends at its
+    origin terminal ``spec``: on a loading track, and from its placement to its departure
+    (on an arrival/departure track meanwhile where there are some)."""
+    shunt = dist_of(spec.shunt_h).mean
+    if s.policy == "full":
+        hold = _full_hold_h(v.fill / v.teu, 168.0 / v.gaps.size, shunt)
+        return (min(hold, spec.load_window_h) if spec.ad_tracks is not None else hold), hold
+    work = shunt + v.boxes / v.trains / spec.moves_per_h / spec.reach_stackers
+    hold = track = max(spec.load_window_h, work)
+    booked = [f for f in own if f.lead is not None and f.commodity != "empty"]
+    trucks = sum(f.trucks for f in booked)
+    if s.policy == "hybrid" and trucks > 0:  # held for its fill: waits off the track
+        p2 = sum(f.teu for f in booked) / trucks - 1.0
+        miss = np.mean([_p_under(trucks * g, p2, s.min_fill_teu) for g in v.gaps])
+        hold += float(miss) * s.max_hold_h
+        track = track if spec.ad_tracks is not None else hold
+    return track, hold
+
+
+def unloading_calls(v: Service, stop: str, spec: HubSpec) -> tuple[float, float]:
+    """Calls per hour of the trains ``v`` that have boxes for the terminal ``spec`` at
+    ``stop``, and the hours each holds its track there (shunted, then unloaded by as many
+    stackers as it has boxes, up to the terminal's)."""
+    per_h = v.ending.get(stop, 0.0)
+    if per_h <= 0 or v.trains <= 0:
+        return 0.0, 0.0
+    calls = v.trains * -math.expm1(-per_h / v.trains)  # trains with a box for it
+    n = per_h / calls
+    crews = min(max(n, 1.0), spec.reach_stackers)
+    return calls, dist_of(spec.shunt_h).mean + (n / crews + 0.5) / spec.moves_per_h
+
+
 def _train_calls(
     s: ServiceSpec, v: Service, specs: dict[str, HubSpec], out: dict[str, Hub], own: list[Flow]
 ) -> None:
     """Track hours per hour of a service's departures and of its calls to unload."""
     origin = s.route[0]
     if origin in specs and v.trains > 0:
-        spec = specs[origin]
-        shunt = dist_of(spec.shunt_h).mean
-        if s.policy == "full":
-            hold = _full_hold_h(v.fill / v.teu, 168.0 / v.gaps.size, shunt)
-            track = min(hold, spec.load_window_h) if spec.ad_tracks is not None else hold
-        else:
-            work = shunt + v.boxes / v.trains / spec.moves_per_h / spec.reach_stackers
-            hold = track = max(spec.load_window_h, work)
-            booked = [f for f in own if f.lead is not None and f.commodity != "empty"]
-            trucks = sum(f.trucks for f in booked)
-            if s.policy == "hybrid" and trucks > 0:  # held for its fill: waits off the track
-                p2 = sum(f.teu for f in booked) / trucks - 1.0
-                miss = np.mean([_p_under(trucks * g, p2, s.min_fill_teu) for g in v.gaps])
-                hold += float(miss) * s.max_hold_h
-                track = track if spec.ad_tracks is not None else hold
+        track, hold = departure_hold_h(s, v, specs[origin], own)
         out[origin].track += v.trains * track
         out[origin].ad += v.trains * hold
-    for stop, per_h in v.ending.items():
-        if stop in specs and stop != origin and v.trains > 0:
-            spec = specs[stop]
-            calls = v.trains * -math.expm1(-per_h / v.trains)  # trains with a box for it
-            n = per_h / calls
-            crews = min(max(n, 1.0), spec.reach_stackers)
-            hold = dist_of(spec.shunt_h).mean + (n / crews + 0.5) / spec.moves_per_h
+    for stop in v.ending:
+        if stop in specs and stop != origin:
+            calls, hold = unloading_calls(v, stop, specs[stop])
             out[stop].track += calls * hold
             out[stop].ad += calls * hold
 

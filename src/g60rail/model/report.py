@@ -215,6 +215,10 @@ def freight_kpis(world: World) -> dict[str, float]:
         k[f"freight.{pool_id}.train_sets"] = float(pool.size)
         k[f"freight.{pool_id}.set_wait_h_mean"] = pool.wait_h.mean()
         k[f"freight.{pool_id}.light_runs"] = float(pool.light_runs)
+        pool.away.finish(world.horizon_h)
+        k[f"freight.{pool_id}.set_utilization"] = _ratio(
+            pool.away.mean(world.horizon_h), float(pool.size)
+        )
     if world.failures or world.scenario.disruptions.closures:
         k["disruption.breakdowns"] = float(sum(f.failures for f in world.failures))
         k["disruption.equipment_down_h"] = sum(f.down_h for f in world.failures)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import simpy
 
-from g60rail.model.probes import Tally
+from g60rail.model.probes import LevelProbe, Tally
 
 if TYPE_CHECKING:
     from g60rail.model.cargo import Container
@@ -125,6 +125,8 @@ class TrainSetPool:
     paths
         ``(origin, destination)`` of the pool's services: where ``run_light`` can send a
         set.
+    horizon_h
+        Length of the run, hours: :attr:`away` is recorded up to it.
     """
 
     def __init__(
@@ -134,6 +136,7 @@ class TrainSetPool:
         at: dict[str, int],
         run_light: LightRun,
         paths: Collection[tuple[str, str]],
+        horizon_h: float,
     ) -> None:
         self.env = env
         self.pool = pool
@@ -146,6 +149,10 @@ class TrainSetPool:
         self.wait_h = Tally()
         self.light_runs = 0
         """Sets sent back empty."""
+        self.away = LevelProbe(horizon_h)
+        """Sets not standing free: from the placement of the train that took one until it
+        is free again at the end of its run, light runs included."""
+        self._free_total = self.size
 
     @staticmethod
     def spread(sets: int, departures: dict[str, int]) -> dict[str, int]:
@@ -170,6 +177,7 @@ class TrainSetPool:
         """A set at ``place``: ``None`` if one stands there now, else an event."""
         if self.free.get(place, 0) > 0 and not self._waiting.get(place):
             self.free[place] -= 1
+            self._free_changed(-1)
             self.wait_h.add(0.0)
             return None
         ev = self.env.event()
@@ -186,6 +194,7 @@ class TrainSetPool:
             waiting.popleft().succeed()
         else:
             self.free[place] = self.free.get(place, 0) + 1
+            self._free_changed(1)
             self._send_light()
 
     def _send_light(self) -> None:
@@ -197,12 +206,18 @@ class TrainSetPool:
                 if source is None:
                     break
                 self.free[source] -= 1
+                self._free_changed(-1)
                 self._coming[there] = self._coming.get(there, 0) + 1
                 self.light_runs += 1
                 self._run_light(source, there).callbacks.append(
                     functools.partial(self._light_arrival, there)
                 )
                 short -= 1
+
+    def _free_changed(self, change: int) -> None:
+        """``change`` sets became free (positive) or were taken (negative) now."""
+        self._free_total += change
+        self.away.set(self.env.now, self.size - self._free_total)
 
     def _idle_source(self, there: str) -> str | None:
         """A place other than ``there`` with more than one idle set, no train waiting and a

@@ -161,6 +161,7 @@ class TrainRuns:
                 TrainSetPool.spread(sets, weekly),
                 run_light=functools.partial(self.light_run, paths),
                 paths=paths,
+                horizon_h=self.horizon_h,
             )
         if streams is not None:
             for sid, spec in scenario.services.items():
