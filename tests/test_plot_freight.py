@@ -123,13 +123,15 @@ def test_utilization_has_one_bar_per_kpi_in_percent(result: g6.Result) -> None:
     kpis = {k: v for k, v in result.kpis.items() if k.endswith("_utilization") and v == v}
     bars = ax.patches
     # 3 terminals x 4 resources (gate, stackers, loading and A/D tracks) + 2 border ports
-    assert len(bars) == len(kpis) == 14
+    # + the baseline's 5 train-set pools
+    assert len(bars) == len(kpis) == 19
     assert sorted(round(b.get_width(), 6) for b in bars) == sorted(
         round(100 * v, 6) for v in kpis.values()
     )
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0] == "songjiang: reach stackers"  # the hub first (on top)
     assert "mohan: customs officers" in labels
+    assert labels.index("mohan: customs officers") < labels.index("g60: train sets")
     assert "%" in ax.get_xlabel()
 
 

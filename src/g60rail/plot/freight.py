@@ -196,6 +196,7 @@ _RESOURCE = {
     "track": "loading tracks",
     "gate": "gate lanes",
     "officer": "customs officers",
+    "set": "train sets",
 }
 
 
@@ -213,13 +214,17 @@ def _utilization_rows(kpis: dict[str, float], hub_place: str) -> list[tuple[str,
             place = parts[1]
         elif parts[0] == "pax":
             place = "HSR station"
+        elif parts[0] == "freight":  # freight.<pool>.set_utilization
+            place = parts[1]
         else:
             place = parts[0]
         rows.append((place, _RESOURCE.get(what, what.replace("_", " ")), float(value)))
     order = {r: i for i, r in enumerate(_RESOURCE.values())}
-    # the hub first, then the other terminals, the border ports, the station
-    group = {p: 0 if p == hub_place else 3 if p == "HSR station" else 1 for p, _, _ in rows}
+    # the hub first, then the other terminals, the border ports, the train-set pools, the
+    # station
+    group = {p: 0 if p == hub_place else 4 if p == "HSR station" else 1 for p, _, _ in rows}
     group.update({p: 2 for p, w, _ in rows if w == "customs officers"})
+    group.update({p: 3 for p, w, _ in rows if w == "train sets"})
     rows.sort(key=lambda r: (group[r[0]], r[0], order.get(r[1], 99), r[1]))
     return rows
 
@@ -231,7 +236,8 @@ def utilization(
     hub_place: str = "songjiang",
     limit: float | None = 0.85,
 ) -> Figure:
-    """Utilisation of reach stackers, loading tracks, gate lanes and customs officers.
+    """Utilisation of reach stackers, loading tracks, gate lanes, customs officers and
+    train sets.
 
     One horizontal bar per ``*_utilization`` KPI (busy hours over available hours, whole
     run), grouped by place; station resources appear when the run has them.
