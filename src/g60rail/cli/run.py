@@ -63,6 +63,10 @@ HEADLINE = (
 ESTIMATE_ABOVE_DAYS = 60.0
 """Runs longer than this print an estimate of their time first (from a short trial run)."""
 
+SET_WAIT_NOTE_H = 6.0
+"""Pools whose departures waited longer than this for a set, on average (hours), are named
+in the backlog warning (the baseline's turnaround of a set at the end of its line)."""
+
 _PROBE_DAYS = 3.0
 _DEFAULTS = {"scenario": "baseline", "days": 90.0, "seed": 0}
 
@@ -267,11 +271,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if flag:
         print(flag, file=sys.stderr)
     return 0
-
-
-SET_WAIT_NOTE_H = 6.0
-"""Pools whose departures waited longer than this for a set, on average (hours), are named
-in the backlog warning (the baseline's turnaround of a set at the end of its line)."""
 
 
 def backlog_warning(kpis: dict[str, float]) -> str | None:

@@ -110,8 +110,8 @@ def _hub_kpis(prefix: str, hub: Hub, horizon_h: float, first_day: int) -> dict[s
 FILL_UP_DAYS = 7.0
 """Days a corridor that starts empty takes to fill: boxes are delivered from about the
 sixth day (door to door Songjiang -> Vientiane 5-6 days, F), so the TEU inside rise until
-then whatever the load.  The default warm-up, and never less than what the backlog is
-judged after."""
+then whatever the load.  It is the default warm-up, and the backlog is never judged over
+these first days."""
 
 
 def backlog_kpis(world: World) -> dict[str, float]:
@@ -215,7 +215,6 @@ def freight_kpis(world: World) -> dict[str, float]:
         k[f"freight.{pool_id}.train_sets"] = float(pool.size)
         k[f"freight.{pool_id}.set_wait_h_mean"] = pool.wait_h.mean()
         k[f"freight.{pool_id}.light_runs"] = float(pool.light_runs)
-        pool.away.finish(world.horizon_h)
         k[f"freight.{pool_id}.set_utilization"] = _ratio(
             pool.away.mean(world.horizon_h), float(pool.size)
         )

@@ -284,6 +284,8 @@ class World:
         for hub in self.hubs.values():
             hub.yard.occupancy.finish(self.horizon_h)
             hub.gate.queue.finish(self.horizon_h)
+        for pool in self.trains.pools.values():
+            pool.away.finish(self.horizon_h)
 
     # -- containers ---------------------------------------------------------------------
     def book(self, booking: Booking) -> None:
