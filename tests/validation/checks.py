@@ -214,3 +214,5 @@ def check_run(result: Result, scenario: Scenario | None = None) -> None:
     check_passengers(result)
     for name, v in result.kpis.items():
         assert not (isinstance(v, float) and math.isinf(v)), f"KPI {name} is infinite"
+        if name.endswith("_utilization") and v == v:  # busy share of what was there
+            assert -EPS <= v <= 1.0 + EPS, f"KPI {name} = {v} is not a share"
