@@ -51,12 +51,13 @@ TOLERANCE = {  # relative; see the module docstring
     "line.mengla_loop_587.occupancy": 0.05,
 }
 # Train-set pools: the preview counts a trip's running, stops, the longer of scan and
-# technical handling at a border port, the loading hold, unloading and turnaround, and
-# leaves out every wait: meets on the single-track China-Laos line, customs queues,
-# tracks, light runs beyond the imbalance of the timetables.  Waits only lengthen a trip,
-# so the preview may understate, by most on the pools that live on the China-Laos line
-# (Kunming -> Vientiane takes 28 h against 22 h of running and handling: -21 % on the
-# LMX pool), and may overstate only by the run's noise (3 %).
+# technical handling at a border port, the loading hold, unloading, turnaround and, before
+# each single-track section, half a passage with the chance the section is held.  It
+# leaves out customs queues, waits for tracks and light runs beyond the imbalance of the
+# timetables, and meets are not all of one passage's half.  Those only lengthen a trip, so
+# the preview may understate, by most on the pools that live on the China-Laos line
+# (Kunming -> Vientiane takes 28 h against 25 h counted: -13 % on the LMX pool), and may
+# overstate only by the run's noise (3 %).
 POOL_KPIS = (
     "freight.g60.set_utilization",
     "freight.shanghai_yunnan.set_utilization",
@@ -96,7 +97,7 @@ def test_preview_of_a_train_set_pool_is_its_simulated_use_less_the_waits(
     kpi: str, steady: dict[str, float], predicted: dict[str, float]
 ) -> None:
     assert 0.5 < steady[kpi] < 1.0
-    assert 0.75 * steady[kpi] <= predicted[kpi] <= 1.03 * steady[kpi]
+    assert 0.85 * steady[kpi] <= predicted[kpi] <= 1.03 * steady[kpi]
 
 
 def test_a_pool_too_small_for_its_timetable_is_flagged() -> None:

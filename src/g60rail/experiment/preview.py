@@ -179,15 +179,25 @@ def _border_rows(sc: Scenario, flows: list[Flow], svc: dict[str, Service]) -> li
     return rows
 
 
-def _section_rows(sc: Scenario, svc: dict[str, Service]) -> list[Row]:
-    """Rows of every single-track section: freight and passenger trains a day against
-    twice its capacity in train pairs a day, and its predicted occupancy."""
-    rows: list[Row] = []
+@dataclass(frozen=True)
+class _SectionLoad:
+    """A single-track section's trains a day (freight, passenger) and busy hours a day."""
+
+    freight: float
+    pax: float
+    busy_h: float
+
+
+def _section_loads(sc: Scenario, svc: dict[str, Service]) -> dict[tuple[str, int], _SectionLoad]:
+    """Every single-track section (line id, section index): freight trains of ``svc`` and
+    passenger trains a day, and the hours a day they hold it (running plus the station
+    interval, and its maintenance window)."""
+    out: dict[tuple[str, int], _SectionLoad] = {}
     for line_id, line in sc.lines.items():
         ids, n = line.station_ids, len(line.stations) - 1
         freight, pax, pax_h = np.zeros(n), np.zeros(n), np.zeros(n)
         for sid, s in sc.services.items():
-            for a, b in zip(s.route, s.route[1:], strict=False):
+            for a, b in itertools.pairwise(s.route):
                 if sc.line_between(a, b) == line_id:
                     i, j = sorted((ids.index(a), ids.index(b)))
                     freight[i:j] += 24.0 * svc[sid].trains
@@ -197,20 +207,31 @@ def _section_rows(sc: Scenario, svc: dict[str, Service]) -> list[Row]:
             pax[i:j] += per_day
             pax_h[i:j] += per_day * np.array([line.km_of(k) for k in range(i, j)]) / path.speed_kmh
         gap_h = line.station_interval_min / 60.0
-        for i, sec in enumerate(line.section_ids):
+        for i in range(n):
             if line.track_of(i) != "single":
                 continue
             window = line.maintenance_of(i)
             busy = freight[i] * (dist_of(line.running_time(i)).mean + gap_h) + pax_h[i]
             busy += pax[i] * gap_h + (window.duration_min / 60.0 if window is not None else 0.0)
-            pairs, per_day = line.capacity_pairs_per_day(i), freight[i] + pax[i]
-            basis = f"{per_day:.1f} trains a day on 2 x {pairs:.1f} pairs"
-            rho, occupancy, kpi = (
-                per_day / (2 * pairs),
-                min(1.0, busy / 24.0),
-                f"line.{sec}.occupancy",
-            )
-            rows.append(row("single_track_section", sec, pairs, rho, basis, kpi, occupancy))
+            out[line_id, i] = _SectionLoad(float(freight[i]), float(pax[i]), float(busy))
+    return out
+
+
+def _section_rows(sc: Scenario, loads: dict[tuple[str, int], _SectionLoad]) -> list[Row]:
+    """Rows of every single-track section: freight and passenger trains a day against
+    twice its capacity in train pairs a day, and its predicted occupancy."""
+    rows: list[Row] = []
+    for (line_id, i), load in loads.items():
+        line = sc.lines[line_id]
+        sec = line.section_ids[i]
+        pairs, per_day = line.capacity_pairs_per_day(i), load.freight + load.pax
+        basis = f"{per_day:.1f} trains a day on 2 x {pairs:.1f} pairs"
+        rho, occupancy, kpi = (
+            per_day / (2 * pairs),
+            min(1.0, load.busy_h / 24.0),
+            f"line.{sec}.occupancy",
+        )
+        rows.append(row("single_track_section", sec, pairs, rho, basis, kpi, occupancy))
     return rows
 
 
@@ -228,10 +249,12 @@ def _train_rows(svc: dict[str, Service]) -> list[Row]:
     ]
 
 
-def _ride_h(sc: Scenario, sid: str) -> float:
-    """Mean hours a train of ``sid`` spends between its origin and its last stop, without
-    queueing: running over each line's sections or rail leg, its stops (``stop_h``) and,
-    at each border port, the longer of its scan and its technical handling."""
+def _ride_h(sc: Scenario, sid: str, loads: dict[tuple[str, int], _SectionLoad]) -> float:
+    """Mean hours a train of ``sid`` spends between its origin and its last stop: running
+    over each line's sections or rail leg, its stops (``stop_h``), at each border port the
+    longer of its scan and its technical handling, and before each single-track section
+    the wait for the train holding it (with the chance of its occupancy, half a passage:
+    the mean residual of a passage of nearly fixed length)."""
     route = sc.services[sid].route
     hours = sum(sc.services[sid].stop_h.get(p, 0.0) for p in route[1:-1])
     for a, b in itertools.pairwise(route):
@@ -239,7 +262,11 @@ def _ride_h(sc: Scenario, sid: str) -> float:
         if line_id is not None:
             line = sc.lines[line_id]
             i, j = sorted((line.station_ids.index(a), line.station_ids.index(b)))
-            hours += sum(dist_of(line.running_time(k)).mean for k in range(i, j))
+            for k in range(i, j):
+                run_h = dist_of(line.running_time(k)).mean
+                load = loads.get((line_id, k))
+                wait_h = min(1.0, load.busy_h / 24.0) * run_h / 2.0 if load is not None else 0.0
+                hours += run_h + wait_h
         else:
             leg = next(g for g in sc.legs if g.key == frozenset((a, b)) and g.mode == "rail")
             hours += dist_of(leg.running_time).mean
@@ -250,14 +277,20 @@ def _ride_h(sc: Scenario, sid: str) -> float:
     return hours
 
 
-def _trip_h(sc: Scenario, sid: str, v: Service, flows: list[Flow]) -> tuple[float, float]:
-    """Mean hours a train of ``sid`` holds its set, without queueing: from its placement
-    to its departure and from its departure to its last stop, and from there until the set
-    is free again (shunting, unloading, turnaround)."""
+def _trip_h(
+    sc: Scenario,
+    sid: str,
+    v: Service,
+    flows: list[Flow],
+    loads: dict[tuple[str, int], _SectionLoad],
+) -> tuple[float, float]:
+    """Mean hours a train of ``sid`` holds its set: from its placement to its departure and
+    from its departure to its last stop (:func:`_ride_h`), and from there until the set is
+    free again (shunting, unloading, turnaround)."""
     s = sc.services[sid]
     specs = {sc.hub.place: sc.hub, **{t.place: t for t in sc.terminals.values()}}
     origin, last = s.route[0], s.route[-1]
-    ride = _ride_h(sc, sid)
+    ride = _ride_h(sc, sid, loads)
     if v.trains > 0:
         for stop in s.route[1:-1]:  # waits while boxes for a terminal on the way come off
             if stop in specs:
@@ -275,17 +308,22 @@ def _trip_h(sc: Scenario, sid: str, v: Service, flows: list[Flow]) -> tuple[floa
     return at_origin + ride, end + dist_of(s.set_turnaround_h).mean
 
 
-def _train_set_rows(sc: Scenario, flows: list[Flow], svc: dict[str, Service]) -> list[Row]:
+def _train_set_rows(
+    sc: Scenario,
+    flows: list[Flow],
+    svc: dict[str, Service],
+    loads: dict[tuple[str, int], _SectionLoad],
+) -> list[Row]:
     """Rows of every pool of a limited number of train sets: the sets its trains keep busy
     on average against the sets it has (``freight.<pool>.set_utilization``).
 
     A train takes its set from its placement at its origin until it has arrived at its
     last stop and its set been serviced there (:func:`_trip_h`); where more trains of the
     pool leave a place than end there, sets come back to it empty, each taking the time
-    of a loaded run of a service of the pool that ends there.  Waits are left out (meets
-    on single track, customs queues, tracks), so the load is understated, by up to about a
-    fifth on the China-Laos line (``tests/test_preview.py``): a pool flagged is short of
-    sets, one just below 1 may be too.
+    of a loaded run of a service of the pool that ends there.  Customs queues and waits
+    for tracks are left out, so the load is understated, by up to about an eighth on the
+    China-Laos line (``tests/test_preview.py``): a pool flagged is short of sets, one just
+    below 1 may be too.
     """
     rows: list[Row] = []
     for pool, sets in sc.train_sets().items():
@@ -295,11 +333,11 @@ def _train_set_rows(sc: Scenario, flows: list[Flow], svc: dict[str, Service]) ->
         back_h: dict[str, float] = {}
         for sid in members:
             s, v = sc.services[sid], svc[sid]
-            there, after = _trip_h(sc, sid, v, flows)
+            there, after = _trip_h(sc, sid, v, flows, loads)
             busy += v.trains * (there + after)
             balance[s.route[0]] -= v.trains
             balance[s.route[-1]] += v.trains
-            back_h.setdefault(s.route[-1], _ride_h(sc, sid) + after)
+            back_h.setdefault(s.route[-1], _ride_h(sc, sid, loads) + after)
         light = {p: -v for p, v in balance.items() if v < 0.0}
         busy += sum(rate * back_h[p] for p, rate in light.items())
         empty_runs = 168.0 * sum(light.values())
@@ -367,7 +405,9 @@ def preview(scenario: Scenario, days: float = 365.0, *, first_day: float = 0.0) 
     flows = merged(part for f in booked for part in rerouted(scenario, f, pick))
     svc = services(scenario, flows)
     rows = hub_rows(scenario, hub_loads(scenario, flows, svc)) + _border_rows(scenario, flows, svc)
-    rows += _train_rows(svc) + _train_set_rows(scenario, flows, svc) + _section_rows(scenario, svc)
+    loads = _section_loads(scenario, svc)
+    rows += _train_rows(svc) + _train_set_rows(scenario, flows, svc, loads)
+    rows += _section_rows(scenario, loads)
     if scenario.station is not None:
         start = scenario.meta.start.date() + dt.timedelta(days=round(first_day))
         rows += station_rows(
