@@ -53,11 +53,11 @@ TOLERANCE = {  # relative; see the module docstring
 # Train-set pools: the preview counts a trip's running, stops, the longer of scan and
 # technical handling at a border port, the loading hold, unloading, turnaround and, before
 # each single-track section, half a passage with the chance the section is held.  It
-# leaves out customs queues, waits for tracks and light runs beyond the imbalance of the
-# timetables, and meets are not all of one passage's half.  Those only lengthen a trip, so
-# the preview may understate, by most on the pools that live on the China-Laos line
-# (Kunming -> Vientiane takes 28 h against 25 h counted: -13 % on the LMX pool), and may
-# overstate only by the run's noise (3 %).
+# leaves out customs queues, waits for tracks, light runs beyond the imbalance of the
+# timetables and a train's wait behind others queued for a section.  Those only lengthen a
+# trip, so the preview may understate, by most on the pools that live on the China-Laos
+# line (Kunming -> Vientiane takes 28 h against 25 h counted: -13 % on the LMX pool), and
+# may overstate only by the run's noise (3 %).
 POOL_KPIS = (
     "freight.g60.set_utilization",
     "freight.shanghai_yunnan.set_utilization",
