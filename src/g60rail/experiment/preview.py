@@ -288,23 +288,23 @@ def _trip_h(
     from its departure to its last stop (:func:`_ride_h`), and from there until the set is
     free again (shunting, unloading, turnaround)."""
     s = sc.services[sid]
-    specs = {sc.hub.place: sc.hub, **{t.place: t for t in sc.terminals.values()}}
-    origin, last = s.route[0], s.route[-1]
+    start, end_terminal = sc.terminal(s.route[0]), sc.terminal(s.route[-1])
     ride = _ride_h(sc, sid, loads)
     if v.trains > 0:
         for stop in s.route[1:-1]:  # waits while boxes for a terminal on the way come off
-            if stop in specs:
-                calls, hold = unloading_calls(v, stop, specs[stop])
+            terminal = sc.terminal(stop)
+            if terminal is not None:
+                calls, hold = unloading_calls(v, stop, terminal)
                 ride += calls / v.trains * hold
     at_origin = 0.0
-    if origin in specs and v.trains > 0:
+    if start is not None and v.trains > 0:
         own = [f for f in flows if f.hops[0].ref == sid]
-        at_origin = departure_hold_h(s, v, specs[origin], own)[1]
+        at_origin = departure_hold_h(s, v, start, own)[1]
     end = 0.0
-    if last in specs:
-        calls, hold = unloading_calls(v, last, specs[last])
+    if end_terminal is not None:
+        calls, hold = unloading_calls(v, s.route[-1], end_terminal)
         # a train with no box for the terminal is still shunted there
-        end = calls / v.trains * hold if calls else dist_of(specs[last].shunt_h).mean
+        end = calls / v.trains * hold if calls else dist_of(end_terminal.shunt_h).mean
     return at_origin + ride, end + dist_of(s.set_turnaround_h).mean
 
 

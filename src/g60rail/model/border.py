@@ -131,9 +131,9 @@ class BorderPort:
         self.inspection_h: Sampler = streams.sampler(f"{p}.inspection", spec.inspection_h)
         self._open = (spec.opening.open_h, spec.opening.close_h)
         self._always_open = spec.opening.open_h == 0.0 and spec.opening.close_h >= 24.0
-        self.shares = _inspection_shares(spec, commodities or {})
+        shares = _inspection_shares(spec, commodities or {})
         # the classes' own shares on exit and on entry
-        self._side_shares = tuple({c: s[side] for c, s in self.shares.items()} for side in (0, 1))
+        self._side_shares = tuple({c: s[side] for c, s in shares.items()} for side in (0, 1))
         self.planner = planner
         self._plans: dict[tuple[str, str], tuple[Hop, ...] | None] = {}
         self.held: list[Container] = []
@@ -228,7 +228,7 @@ class BorderPort:
             (held if u[k] < shares.get(box.commodity, port_share) else keep).append(box)
             if u[k + 1] >= predeclared:
                 todo[0] += 1
-                self._serve(self.officers, self.declaration_h(), one_done, True)
+                self._serve(self.officers, self.declaration_h(), one_done, officer=True)
         train.remove(held)
         one_done()
         yield cleared_ev

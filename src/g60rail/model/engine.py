@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, NoReturn
 
 import simpy
 from simpy.core import NORMAL, URGENT, BoundClass, EmptySchedule, StopSimulation
@@ -104,9 +104,7 @@ class Engine(simpy.Environment):
             self.schedule(event, EventPriority(-1))
             raise
         if not event._ok and not hasattr(event, "_defused"):
-            exc = type(event._value)(*event._value.args)
-            exc.__cause__ = event._value
-            raise exc
+            _crash(event)
 
     def run(self, until: Any = None) -> Any:
         """Process events until time ``until`` (hours), as :meth:`simpy.Environment.run`.
@@ -141,9 +139,14 @@ class Engine(simpy.Environment):
             for callback in callbacks:
                 callback(event)
             if not event._ok and not hasattr(event, "_defused"):
-                exc = type(event._value)(*event._value.args)
-                exc.__cause__ = event._value
-                raise exc
+                _crash(event)
+
+
+def _crash(event: simpy.Event) -> NoReturn:
+    """Raise the exception of a failed event nobody defused, as SimPy does."""
+    exc = type(event._value)(*event._value.args)
+    exc.__cause__ = event._value
+    raise exc
 
 
 class Wake:

@@ -181,18 +181,17 @@ class _Pass:
                     gate.queue.add(now, 1)
                 Wake(env, start - now, self.on_open)
                 return
-        if self.queued:
-            gate.queue.add(now, -1)
-        (gate.out_wait_h if self.out else gate.wait_h).add(now - self.t0)
-        gate.busy_h += d
-        self.start = now
-        Wake(env, d, self.through)
+        self.process(now)
 
     def on_open(self, _w: Wake) -> None:
-        """The gate opens for the truck: the processing starts."""
+        """The gate opens for the truck."""
+        self.process(self.gate.env.now)
+
+    def process(self, now: float) -> None:
+        """The processing (``d`` hours) starts now (``now``, hours)."""
         gate = self.gate
-        now = gate.env.now
-        gate.queue.add(now, -1)
+        if self.queued:
+            gate.queue.add(now, -1)
         (gate.out_wait_h if self.out else gate.wait_h).add(now - self.t0)
         gate.busy_h += self.d
         self.start = now

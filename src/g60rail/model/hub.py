@@ -244,7 +244,7 @@ class Hub:
                 ReachStackers.move_distribution(spec.moves_per_h, spec.move_time_cv),
             ),
         )
-        self.tracks = LoadingTracks(env, spec.loading_tracks, horizon_h)
+        self.tracks = LoadingTracks(env, spec.loading_tracks)
         self.ad_tracks = (
             simpy.Resource(env, capacity=spec.ad_tracks) if spec.ad_tracks is not None else None
         )
@@ -286,7 +286,7 @@ class Hub:
 
     def truck_arrives(self, ev: simpy.Event | Wake) -> None:
         """A truck with the boxes of ``ev`` (its value) is at the gate (:meth:`truck_in`)."""
-        _Delivery(self, cast("list[Container]", ev.value))
+        self.truck_in(cast("list[Container]", ev.value))
 
     def truck_in(self, boxes: list[Container]) -> None:
         """A truck delivers ``boxes``, now at the gate: in-gate (lane, yard space, opening
@@ -356,11 +356,8 @@ class _Delivery:
         hub, boxes = self.hub, self.boxes
         for b, t in zip(boxes, ends, strict=True):
             b.t_gate_in = b.t_yard_in = t
-        queues = hub.queues
         for b in boxes:
-            ref = b.itinerary[b.hop].ref  # the service it waits for
-            q = queues.get(ref)
-            (q if q is not None else hub.queue(ref)).push(b)
+            hub.queue(b.current.ref).push(b)
         hub.gate.leave(self.gone)
 
     def gone(self, t_out: float) -> None:

@@ -185,7 +185,7 @@ class OriginLoading:
 
     def _loader(self) -> Generator[simpy.Event, Any, None]:
         queue, cap, stackers = self.queue, self.train.capacity_teu, self.stackers
-        min_fill, filled, full = self.spec.min_fill_teu, self.filled, self.full
+        min_fill = self.spec.min_fill_teu
         while not self.stop.triggered:
             if self.limit == 0:
                 self._signal_idle()
@@ -226,10 +226,10 @@ class OriginLoading:
             if self.limit is not None:
                 self.limit -= 1
             reserved = self.reserved_teu = self.reserved_teu + box.teu
-            if reserved >= min_fill and not filled.triggered:
-                filled.succeed()
-            if reserved >= cap and not full.triggered:
-                full.succeed()
+            if reserved >= min_fill:
+                self._fire(self.filled)
+            if reserved >= cap:
+                self._fire(self.full)
             if stackers is None:
                 self._take(box)
                 continue

@@ -152,7 +152,6 @@ class TrainSetPool:
         self.away = LevelProbe(horizon_h)
         """Sets not standing free: from the placement of the train that took one until it
         is free again at the end of its run, light runs included."""
-        self._free_total = self.size
 
     @staticmethod
     def spread(sets: int, departures: dict[str, int]) -> dict[str, int]:
@@ -177,7 +176,7 @@ class TrainSetPool:
         """A set at ``place``: ``None`` if one stands there now, else an event."""
         if self.free.get(place, 0) > 0 and not self._waiting.get(place):
             self.free[place] -= 1
-            self._free_changed(-1)
+            self._record_away()
             self.wait_h.add(0.0)
             return None
         ev = self.env.event()
@@ -194,7 +193,7 @@ class TrainSetPool:
             waiting.popleft().succeed()
         else:
             self.free[place] = self.free.get(place, 0) + 1
-            self._free_changed(1)
+            self._record_away()
             self._send_light()
 
     def _send_light(self) -> None:
@@ -206,7 +205,7 @@ class TrainSetPool:
                 if source is None:
                     break
                 self.free[source] -= 1
-                self._free_changed(-1)
+                self._record_away()
                 self._coming[there] = self._coming.get(there, 0) + 1
                 self.light_runs += 1
                 self._run_light(source, there).callbacks.append(
@@ -214,10 +213,9 @@ class TrainSetPool:
                 )
                 short -= 1
 
-    def _free_changed(self, change: int) -> None:
-        """``change`` sets became free (positive) or were taken (negative) now."""
-        self._free_total += change
-        self.away.set(self.env.now, self.size - self._free_total)
+    def _record_away(self) -> None:
+        """The sets standing free have changed now: record those away."""
+        self.away.set(self.env.now, self.size - sum(self.free.values()))
 
     def _idle_source(self, there: str) -> str | None:
         """A place other than ``there`` with more than one idle set, no train waiting and a

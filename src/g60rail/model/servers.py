@@ -16,15 +16,12 @@ import heapq
 import itertools
 import math
 from collections.abc import Callable
-from heapq import heappop
 
 import simpy
 
 from g60rail.model.probes import Tally
 
 __all__ = ["LoadingTracks", "Servers", "TrackHold"]
-
-_EVENT = simpy.Event
 
 
 class Servers:
@@ -86,8 +83,8 @@ class Servers:
         """Give a server back; it passes straight to the first request waiting."""
         waiting = self._waiting
         while waiting:
-            _, _, grant = heappop(waiting)
-            if type(grant) is _EVENT:
+            _, _, grant = heapq.heappop(waiting)
+            if type(grant) is simpy.Event:
                 if id(grant) in self._cancelled:
                     self._cancelled.discard(id(grant))
                     continue
@@ -101,7 +98,7 @@ class Servers:
 class LoadingTracks:
     """Tracks where trains are loaded and unloaded; one train per track."""
 
-    def __init__(self, env: simpy.Environment, count: int, horizon_h: float) -> None:
+    def __init__(self, env: simpy.Environment, count: int) -> None:
         self.env = env
         self.count = count
         self.tracks = simpy.Resource(env, capacity=count)

@@ -179,8 +179,6 @@ class World:
         [TEU, tonnes, 20-foot boxes, 40-foot boxes] (what the footprint reads)."""
         self.transit_h: dict[tuple[str, str, str], Tally] = {}
         self.door_h: dict[tuple[str, str, str], Tally] = {}
-        self._arrival_tallies: dict[tuple[str, str, str], tuple[Tally | None, Tally]] = {}
-        """The entries of ``transit_h`` (None by road) and ``door_h`` for each key."""
         self._cids = itertools.count()
         self._drayage: dict[tuple[str, str], float] = {}
         self.empties = EmptyReturns(
@@ -345,22 +343,15 @@ class World:
         if box.t_created < self.warmup_h:
             return
         key = (mode, box.itinerary[0].from_, box.destination)
-        tallies = self._arrival_tallies.get(key)
-        if tallies is None:
-            tallies = self._arrival_tallies[key] = self._new_arrival_tallies(key)
-        transit, door = tallies
-        if transit is not None:
-            transit.add(box.t_arrived - box.t_departed)
-        door.add(box.t_arrived - box.t_created)
-
-    def _new_arrival_tallies(self, key: tuple[str, str, str]) -> tuple[Tally | None, Tally]:
-        """The transit (rail only) and door-to-door tallies of boxes arriving by ``key``
-        (mode, first terminal, destination)."""
-        transit = None
-        if key[0] == "rail":
-            transit = self.transit_h[key] = Tally()
-        door = self.door_h[key] = Tally()
-        return transit, door
+        if mode == "rail":
+            tally = self.transit_h.get(key)
+            if tally is None:
+                tally = self.transit_h[key] = Tally()
+            tally.add(box.t_arrived - box.t_departed)
+        tally = self.door_h.get(key)
+        if tally is None:
+            tally = self.door_h[key] = Tally()
+        tally.add(box.t_arrived - box.t_created)
 
     def _delivered(self, box: Container) -> None:
         del self.live[box.cid]
