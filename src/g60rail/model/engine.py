@@ -11,13 +11,17 @@ differ in how, not in what:
   delay) wait in a first-in first-out line beside the time-ordered queue: they come
   after every event already queued for now (scheduled earlier) and before any event
   scheduled later, which is where SimPy's queue puts them;
-* the clock :attr:`Engine.now` is a plain attribute (SimPy's ``_now`` reads and sets it).
+* the clock :attr:`Engine.now` is a plain attribute (SimPy's ``_now`` reads and sets it);
+* the cyclic garbage collector is paused while :meth:`Engine.run` runs to a time (see
+  :func:`collector_paused`).
 """
 
 from __future__ import annotations
 
+import gc
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from heapq import heappop, heappush
 from typing import Any, NoReturn
 
@@ -25,7 +29,7 @@ import simpy
 from simpy.core import NORMAL, URGENT, BoundClass, EmptySchedule, StopSimulation
 from simpy.events import EventPriority
 
-__all__ = ["Engine", "Wake"]
+__all__ = ["Engine", "Wake", "collector_paused"]
 
 
 class Engine(simpy.Environment):
@@ -122,6 +126,11 @@ class Engine(simpy.Environment):
         end._ok = True
         end._value = None
         self.schedule(end, URGENT, at - self.now)
+        with collector_paused():
+            self._run_to(end)
+
+    def _run_to(self, end: simpy.Event) -> None:
+        """Process events until ``end`` is next (it is in the queue)."""
         queue, due = self._queue, self._due_now
         next_due = due.popleft
         now = self.now
@@ -134,12 +143,32 @@ class Engine(simpy.Environment):
                 self.now = now
                 if event is end:
                     end.callbacks = None  # type: ignore[assignment]
-                    return None
+                    return
             callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
             for callback in callbacks:
                 callback(event)
             if not event._ok and not hasattr(event, "_defused"):
                 _crash(event)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block, then restore it as it was.
+
+    A run makes millions of short-lived objects (boxes, events, callbacks) and, in its
+    event loop, no reference cycles: the collector finds nothing to free there, but its
+    passes over the young objects and the long-lived model took about a tenth of a
+    baseline year's wall time.  Reference counting still frees every object as soon as it
+    is unused.  The collector is process-wide: it is switched back on only if it was on
+    when the block began, so nested or concurrent runs leave it as they found it.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _crash(event: simpy.Event) -> NoReturn:
