@@ -4,6 +4,8 @@ Measured in the same process, on the same machine and in the same minute as a re
 one million bare SimPy timeouts.  The ratios are what to compare across machines and
 changes: the year in millions of bare timeouts, and ``bare_timeouts_per_teu``, the
 year's wall time per TEU created in units of one bare timeout (target: at most 40).
+``model_compiled`` says whether the installed model is the compiled one (``setup.py``);
+the reference is SimPy's own Python code in both cases.
 
 Every repeat runs the same seed, so the fastest repeat and its TEU belong to one run.
 
@@ -19,6 +21,7 @@ import time
 import simpy
 
 import g60rail as g6
+from g60rail.model import compiled
 
 
 def bare_timeouts(n: int = 1_000_000) -> float:
@@ -59,6 +62,7 @@ def main() -> None:
         year.append(t)
     r, y = min(ref), min(year)
     print(f"load_average_1min: {load0:.2f} -> {os.getloadavg()[0]:.2f}")
+    print(f"model_compiled: {int(compiled())}")
     print(f"simulated_days: {args.days:g}")
     print(f"teu_created: {kpis['freight.teu_created']:.0f}")
     print(f"bare_simpy_1e6_timeouts_s: {r:.3f}")

@@ -15,6 +15,7 @@ from g60rail.scenario.schema import Scenario
 # together on the short ones (longest processing time first).  Measured with
 # ``pytest --durations``; a module not listed keeps its place after these.
 LONGEST_FIRST = (
+    "test_compiled_model.py",
     "test_cli_robust.py",
     "test_properties.py",
     "test_notebooks.py",

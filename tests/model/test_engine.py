@@ -97,6 +97,24 @@ def test_same_events_in_the_same_order_as_simpy(seed: int, stops: list[int]) -> 
     assert len(reference) > len(ends)  # the workload did something
 
 
+def test_a_clock_started_late_runs_as_simpys() -> None:
+    # a process waits 1.5 h from 10 h, then 2 h: it sees 11.5 and 13.5 on both clocks
+    seen: dict[str, list[float]] = {}
+    for kind in (simpy.Environment, Engine):
+        env = kind(10.0)
+        times = seen.setdefault(kind.__name__, [env.now])
+
+        def proc(env: simpy.Environment = env, times: list[float] = times):
+            for d in (1.5, 2.0):
+                yield env.timeout(d)
+                times.append(env.now)
+
+        env.process(proc())
+        env.run(until=20.0)
+        times.append(env.now)
+    assert seen["Engine"] == seen["Environment"] == [10.0, 11.5, 13.5, 20.0]
+
+
 def test_a_run_in_pieces_equals_one_run() -> None:
     whole = traced(Engine, 7, [30.0])
     pieces = traced(Engine, 7, [5.0, 12.0, 30.0])

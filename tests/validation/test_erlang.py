@@ -127,7 +127,7 @@ def customs_waits(rho: float, n: int, seed: int) -> tuple[np.ndarray, float]:
 
     port.declaration_h = recorded
     lam = rho * OFFICERS / DECLARATION_H
-    gaps = streams.rng("test.arrivals").exponential(1.0 / lam, n)
+    gaps = streams.rng("test.arrivals").exponential(1.0 / lam, n).tolist()
     hop = (Hop("rail", "s", "x", "y"),)
     never_inspected = (1.0, 1.0, 1.0, 1.0)
 

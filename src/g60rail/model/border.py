@@ -23,9 +23,9 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import simpy
-from simpy.events import Timeout
 
 from g60rail.model.disruptions import after_windows
+from g60rail.model.engine import Wake
 from g60rail.model.probes import Tally
 from g60rail.model.servers import Servers
 from g60rail.random import Sampler, Streams
@@ -201,7 +201,7 @@ class BorderPort:
         cleared_ev = env.event()
         todo = [1]  # pieces of work not done, plus one until all are counted
 
-        def one_done(_e: simpy.Event | None = None) -> None:
+        def one_done(_w: Wake | None = None) -> None:
             todo[0] -= 1
             if todo[0] == 0:
                 cleared_ev.succeed()
@@ -211,14 +211,14 @@ class BorderPort:
         tech = self.technical_h()
         if tech > 0:
             todo[0] += 1
-            Timeout(env, tech).callbacks.append(one_done)
+            Wake(env, tech, one_done)
         reopen = after_windows(t0, 0.0, self.customs_down)
         if reopen > t0:
             # arrived during a closure or outage: the train's TEU wait for it to end
             self.closure_delay_teu_h += train.teu * (reopen - t0)
             if after_windows(t0, 0.0, self.closed) > t0:
                 todo[0] += 1
-                Timeout(env, after_windows(t0, 0.0, self.closed) - t0).callbacks.append(one_done)
+                Wake(env, after_windows(t0, 0.0, self.closed) - t0, one_done)
         predeclared = spec.predeclared_share
         for box in train.boxes:
             k = 0 if box.t_border_in != box.t_border_in else 2  # first or second crossing
@@ -381,17 +381,17 @@ class _Work:
         now = env.now
         t = port._next_working_h(now, port.customs_down if self.officer else port.closed)
         if t > now:
-            Timeout(env, t - now).callbacks.append(self.work)
+            Wake(env, t - now, self.work)
         else:
             self.work()
 
-    def work(self, _e: simpy.Event | None = None) -> None:
+    def work(self, _w: Wake | None = None) -> None:
         """Work for ``duration`` hours."""
         if self.officer:
             self.port.officer_busy_h += self.duration
-        Timeout(self.port.env, self.duration).callbacks.append(self.end)
+        Wake(self.port.env, self.duration, self.end)
 
-    def end(self, _e: simpy.Event) -> None:
+    def end(self, _w: Wake) -> None:
         """The work is done: the server is free."""
         self.servers.release()
         self.done()

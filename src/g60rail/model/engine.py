@@ -11,7 +11,9 @@ differ in how, not in what:
   delay) wait in a first-in first-out line beside the time-ordered queue: they come
   after every event already queued for now (scheduled earlier) and before any event
   scheduled later, which is where SimPy's queue puts them;
-* the clock :attr:`Engine.now` is a plain attribute (SimPy's ``_now`` reads and sets it);
+* the clock :attr:`Engine.now` is a plain attribute, set by every method that moves it
+  (SimPy's private ``_now``, read only by the methods overridden here, keeps the initial
+  time);
 * the cyclic garbage collector is paused while :meth:`Engine.run` runs to a time (see
   :func:`collector_paused`).
 """
@@ -23,15 +25,18 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from heapq import heappop, heappush
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import simpy
+from mypy_extensions import mypyc_attr
 from simpy.core import NORMAL, URGENT, BoundClass, EmptySchedule, StopSimulation
 from simpy.events import EventPriority
 
 __all__ = ["Engine", "Wake", "collector_paused"]
 
 
+# a Python class when the model is compiled (setup.py): SimPy's environment is one
+@mypyc_attr(native_class=False)
 class Engine(simpy.Environment):
     """A SimPy environment with a tight loop for runs to a given time.
 
@@ -46,6 +51,7 @@ class Engine(simpy.Environment):
 
     def __init__(self, initial_time: float = 0.0) -> None:
         super().__init__(initial_time)
+        self.now = initial_time
         # events due now with normal priority, in scheduling order (see the module)
         self._due_now: deque[simpy.Event] = deque()
         # SimPy binds its event factories (``timeout``, ``event``, ``process`` ...) to the
@@ -53,15 +59,6 @@ class Engine(simpy.Environment):
         for name, obj in vars(simpy.Environment).items():
             if type(obj) is BoundClass:
                 setattr(self, name, getattr(self, name))
-
-    @property
-    def _now(self) -> float:
-        """SimPy's name for the clock: :attr:`now`."""
-        return self.now
-
-    @_now.setter
-    def _now(self, t: float) -> None:
-        self.now = t
 
     def schedule(
         self, event: simpy.Event, priority: EventPriority = NORMAL, delay: float = 0
@@ -144,7 +141,10 @@ class Engine(simpy.Environment):
                 if event is end:
                     end.callbacks = None  # type: ignore[assignment]
                     return
-            callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+            # a list for SimPy's events, a tuple for a Wake: read untyped, as compiled
+            # code (see setup.py) checks a declared list
+            callbacks: Any = cast(Any, event).callbacks
+            event.callbacks = None  # type: ignore[assignment]
             for callback in callbacks:
                 callback(event)
             if not event._ok and not hasattr(event, "_defused"):
@@ -186,8 +186,9 @@ class Wake:
     is due, ``callback`` is called with it.  It is an event to the event loop only (it has
     ``callbacks``, is always ``ok`` and carries ``value``), on an :class:`Engine` or any
     ``simpy.Environment``: nothing may wait for it or combine it with other events.  The
-    timed steps of the callback-driven parts (gate passes, stacker lifts, trucks' drives)
-    use it instead of a timeout, which costs more to make.
+    timed steps of the callback-driven parts (gate passes, stacker lifts, trucks' drives,
+    unloading moves, consignees' pickups, customs work) use it instead of a timeout, which
+    costs more to make.
 
     Parameters
     ----------

@@ -50,6 +50,7 @@ from collections.abc import Callable, Generator
 from typing import Any, Protocol
 
 import simpy
+from mypy_extensions import mypyc_attr
 
 from g60rail.model.probes import Tally
 from g60rail.random import Sampler
@@ -156,6 +157,8 @@ class Windows:
         )
 
 
+# a class others may extend in Python (tests log its grants) also when it is compiled
+@mypyc_attr(allow_interpreted_subclasses=True)
 class StationTracks:
     """The tracks of one station, split between the two directions.
 

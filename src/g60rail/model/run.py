@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pandas as pd
 
+from g60rail.model import compiled
 from g60rail.model.engine import Engine
 from g60rail.model.footprint import DELIVERY_KEYS, footprint_kpis
 from g60rail.model.report import FILL_UP_DAYS, freight_kpis, freight_tables
@@ -128,5 +129,6 @@ def simulate(
         "simpy_version": version("simpy"),
         "numpy_version": version("numpy"),
         "python": platform.python_version(),
+        "model_compiled": compiled(),
     }
     return Result(kpis=kpis, tables=tables, manifest=manifest)

@@ -42,7 +42,8 @@ class Servers:
         self.env = env
         self.capacity = capacity
         self.busy = 0
-        self._waiting: list[tuple[int, int, simpy.Event | Callable[[], None]]] = []
+        # (priority, arrival, continuation, the request's event or None for a wait())
+        self._waiting: list[tuple[int, int, Callable[[], object], simpy.Event | None]] = []
         self._cancelled: set[int] = set()
         self._seq = itertools.count()
 
@@ -57,7 +58,7 @@ class Servers:
             self.busy += 1
             return None
         ev = self.env.event()
-        heapq.heappush(self._waiting, (priority, next(self._seq), ev))
+        heapq.heappush(self._waiting, (priority, next(self._seq), ev.succeed, ev))
         return ev
 
     def take(self) -> bool:
@@ -70,7 +71,7 @@ class Servers:
     def wait(self, then: Callable[[], None], priority: int = 0) -> None:
         """Queue for a server (when :meth:`take` failed): ``then`` is called within the
         release that hands one over, in the order of :meth:`acquire`."""
-        heapq.heappush(self._waiting, (priority, next(self._seq), then))
+        heapq.heappush(self._waiting, (priority, next(self._seq), then, None))
 
     def cancel(self, grant: simpy.Event) -> None:
         """Withdraw a queued request; if it was granted meanwhile, give the server back."""
@@ -83,14 +84,11 @@ class Servers:
         """Give a server back; it passes straight to the first request waiting."""
         waiting = self._waiting
         while waiting:
-            _, _, grant = heapq.heappop(waiting)
-            if type(grant) is simpy.Event:
-                if id(grant) in self._cancelled:
-                    self._cancelled.discard(id(grant))
-                    continue
-                grant.succeed()
-            else:
-                grant()  # type: ignore[operator]
+            _, _, then, grant = heapq.heappop(waiting)
+            if grant is not None and id(grant) in self._cancelled:
+                self._cancelled.discard(id(grant))
+                continue
+            then()
             return
         self.busy -= 1
 

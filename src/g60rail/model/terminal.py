@@ -19,8 +19,8 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, cast
 
 import simpy
-from simpy.events import Timeout
 
+from g60rail.model.engine import Wake
 from g60rail.model.hub import TRAIN_WORK, TRUCK_WORK, Hub
 from g60rail.random import Sampler
 
@@ -115,7 +115,7 @@ class Terminal:
             self.on_arrived(box)
             # the consignee's truck comes after the box's dwell
             delay = hub.pickup_delay_h(box.dwell_h)
-            Timeout(env, delay, box).callbacks.append(self._pickup)
+            Wake(env, delay, self._pickup, box)
             return
         nxt = box.current
         if nxt.kind == "onward":
@@ -123,7 +123,7 @@ class Terminal:
         else:
             hub.queue(nxt.ref).push(box)
 
-    def _pickup(self, ev: simpy.Event) -> None:
+    def _pickup(self, ev: Wake) -> None:
         """The consignee's truck for the box of ``ev`` (its value) is at the gate."""
         self.hub.truck_out(cast("Container", ev.value), self._handed_over)
 
@@ -178,9 +178,9 @@ class _Crew:
             self.done()
             return
         box = self.todo.pop()
-        Timeout(self.terminal.env, self.stackers.move_h(), box).callbacks.append(self.moved)
+        Wake(self.terminal.env, self.stackers.move_h(), self.moved, box)
 
-    def moved(self, ev: simpy.Event) -> None:
+    def moved(self, ev: Wake) -> None:
         """The box of ``ev`` (its value) is in the yard."""
         self.pool.release()
         self.terminal._landed(cast("Container", ev.value))
