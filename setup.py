@@ -56,9 +56,8 @@ def _simpy_types() -> str:
     import simpy
 
     folder = os.path.join(HERE, "build", "mypyc-types")
-    shutil.copytree(
-        os.path.dirname(simpy.__file__), os.path.join(folder, "simpy"), dirs_exist_ok=True
-    )
+    shutil.rmtree(folder, ignore_errors=True)  # no file of another SimPy version
+    shutil.copytree(os.path.dirname(simpy.__file__), os.path.join(folder, "simpy"))
     return folder
 
 
