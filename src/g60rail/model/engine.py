@@ -95,7 +95,7 @@ class Engine(simpy.Environment):
     def step(self) -> None:
         """Process the next event, as :meth:`simpy.Environment.step`."""
         event = self._pop()
-        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        callbacks = _take_callbacks(event)
         try:
             for callback in callbacks:
                 callback(event)
@@ -141,10 +141,7 @@ class Engine(simpy.Environment):
                 if event is end:
                     end.callbacks = None  # type: ignore[assignment]
                     return
-            # a list for SimPy's events, a tuple for a Wake: read untyped, as compiled
-            # code (see setup.py) checks a declared list
-            callbacks: Any = cast(Any, event).callbacks
-            event.callbacks = None  # type: ignore[assignment]
+            callbacks = _take_callbacks(event)
             for callback in callbacks:
                 callback(event)
             if not event._ok and not hasattr(event, "_defused"):
@@ -169,6 +166,15 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_on:
             gc.enable()
+
+
+def _take_callbacks(event: simpy.Event) -> Any:
+    """The callbacks of ``event``, which is processed now (it keeps ``None``): a list for
+    SimPy's events, a tuple for a :class:`Wake`, so read untyped (compiled code, see
+    setup.py, would check for the list SimPy declares)."""
+    callbacks = cast(Any, event).callbacks
+    event.callbacks = None  # type: ignore[assignment]
+    return callbacks
 
 
 def _crash(event: simpy.Event) -> NoReturn:
