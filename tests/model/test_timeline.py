@@ -128,3 +128,35 @@ def test_line_paths_space_trains_by_the_headway() -> None:
     (section,) = world.network.between("a", "b").sections
     assert section.headway_h == approx(6.0)
     assert list(section.wait_h.values) == approx([0.0, 5.5])
+
+
+def _stacker_timeline(priority: str) -> tuple[list[Container], Container]:
+    """Truck A brings three boxes for the train at 1.0 (in the yard by 1.4).  Truck C
+    brings three more at 6.2: gate 6.2-6.3, lifted off 6.3-6.6 by the one stacker.  Truck
+    B brings one at 6.3: gate 6.3-6.4, it asks for the stacker at 6.4; the train, placed
+    at 6.0 and shunted by 6.5, asks for it at 6.5.  Both wait until 6.6."""
+    a = [box(i, 1, 1.0) for i in range(3)]
+    c = [box(3 + i, 1, 6.2) for i in range(3)]
+    b = box(6, 1, 6.3)
+    sc = tiny({"hub.stacker_priority": priority})
+    run_world(sc, [(1.0, "a", a), (6.2, "a", c), (6.3, "a", [b])], horizon_h=24.0)
+    assert [x.t_gate_in for x in c] == approx([6.4, 6.5, 6.6])
+    assert all(x.t_departed == approx(10.0) for x in (*a, *c, b))
+    return a, b
+
+
+def test_stackers_serve_the_train_before_a_truck_that_asked_first() -> None:
+    a, b = _stacker_timeline("trains_first")
+    # the train's moves go first: A's boxes 6.6-6.9, C's 6.9-7.2; then truck B is lifted
+    # off 7.2-7.3 and its box, the last in the yard, is loaded 7.3-7.4
+    assert [x.t_loaded for x in a] == approx([6.7, 6.8, 6.9])
+    assert (b.t_gate_in, b.t_loaded) == approx((7.3, 7.4))
+
+
+def test_first_come_first_served_stackers_serve_the_truck_that_asked_first() -> None:
+    a, b = _stacker_timeline("fcfs")
+    # truck B asked at 6.4, the train at 6.5: B is lifted off 6.6-6.7; then the train's
+    # moves, one at a time: A's boxes 6.7-7.0, C's 7.0-7.3, B's 7.3-7.4
+    assert b.t_gate_in == approx(6.7)
+    assert [x.t_loaded for x in a] == approx([6.8, 6.9, 7.0])
+    assert b.t_loaded == approx(7.4)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 from pytest import approx
 
+import g60rail as g6
 from g60rail.model.trains import departure_times
 from g60rail.scenario.schema import ServiceSpec
-from tests.conftest import tiny
+from tests.conftest import freight_baseline, tiny
 from tests.model.test_timeline import box, run_world
 
 SIDINGS = {
@@ -79,3 +80,16 @@ def test_departure_times(times, week0_h, horizon_h, expected) -> None:
 def test_weekly_time_is_validated() -> None:
     with pytest.raises(ValueError, match="Wed 15:25"):
         ServiceSpec(route=["a", "b"], departures=["Wednesday 3pm"], capacity_teu=10)
+
+
+def test_a_run_without_per_train_records_keeps_every_kpi() -> None:
+    """``record_trains=False`` (and ``record_containers=False``) drops the per-train and
+    per-box rows, not a statistic: the KPIs are the full run's, bit for bit."""
+    sc = freight_baseline()
+    full = g6.simulate(sc, days=10, seed=4)
+    lean = g6.simulate(sc, days=10, seed=4, record_containers=False, record_trains=False)
+    assert repr(sorted(lean.kpis.items())) == repr(sorted(full.kpis.items()))
+    for name in ("trains", "border", "sections"):
+        assert len(full.tables[name]) > 0
+        assert len(lean.tables[name]) == 0
+        assert list(lean.tables[name].columns) == list(full.tables[name].columns)

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 import g60rail as g6
+from g60rail.model.probes import RELATIVE_ACCURACY
 
 DAYS, SEED, WARMUP = 25, 11, 10
 
@@ -97,7 +98,10 @@ def test_warmup_statistics_match_the_tables(runs: tuple[g6.Result, g6.Result], w
     ref = reference_kpis(runs[0], warmup, hub="songjiang")
     assert len(ref) > 40
     for k, v in ref.items():
-        assert result.kpis[k] == pytest.approx(v, rel=1e-9, nan_ok=True), k
+        # a quantile of many observations comes from the tally's histogram (exact within
+        # RELATIVE_ACCURACY); counts and means are exact up to rounding
+        rel = RELATIVE_ACCURACY if k.endswith("_p95") else 1e-9
+        assert result.kpis[k] == pytest.approx(v, rel=rel, nan_ok=True), k
 
 
 def test_warmup_must_be_inside_the_run() -> None:

@@ -426,5 +426,11 @@ def baseline_calibration(days: float = 365.0, seed: int = 0) -> pd.DataFrame:
     from g60rail.model.run import simulate
     from g60rail.scenario.io import load_scenario
 
-    result = simulate(load_scenario("baseline"), days=days, seed=seed, record_containers=False)
+    result = simulate(
+        load_scenario("baseline"),
+        days=days,
+        seed=seed,
+        record_containers=False,
+        record_trains=False,
+    )
     return calibration_table(result)

@@ -50,7 +50,12 @@ class KpiNames:
         key = (scenario.hash, probe_days)
         if key not in _KNOWN:
             probe = simulate(
-                scenario, days=probe_days, seed=0, warmup_days=0.0, record_containers=False
+                scenario,
+                days=probe_days,
+                seed=0,
+                warmup_days=0.0,
+                record_containers=False,
+                record_trains=False,
             )
             _KNOWN.clear()  # one scenario at a time is enough
             _KNOWN[key] = cls(frozenset(probe.kpis), frozenset(scenario.places))

@@ -85,6 +85,11 @@ def run_task(
     if overrides:
         sc = sc.with_overrides(overrides)
     result = simulate(
-        sc, days=days, seed=int(seed), warmup_days=warmup_days, record_containers=False
+        sc,
+        days=days,
+        seed=int(seed),
+        warmup_days=warmup_days,
+        record_containers=False,
+        record_trains=False,
     )
     return {k: float(v) for k, v in result.kpis.items()}

@@ -97,6 +97,8 @@ class BorderPort:
         none: a held box boards only trains that call where its hop ends.
     commodities
         Commodity classes whose own inspection shares replace the port's.
+    record
+        Keep one record per cleared train (:attr:`log`, :attr:`boarded`).
     """
 
     def __init__(
@@ -111,8 +113,10 @@ class BorderPort:
         warmup_h: float = 0.0,
         planner: Planner | None = None,
         commodities: Mapping[str, CommoditySpec] | None = None,
+        record: bool = True,
     ) -> None:
         self.env = env
+        self.record = record
         self.warmup_h = warmup_h
         self.closed = closed or []
         self.customs_down = sorted(self.closed + (customs_down or []))
@@ -150,8 +154,9 @@ class BorderPort:
         """Train id -> (TEU, tonnes) of held boxes that boarded it here."""
         self.officer_busy_h = 0.0
         self.log: list[tuple] = []
-        """Per cleared train: (tid, service, t_in, t_out, TEU cleared, TEU held, tonnes
-        cleared, tonnes held)."""
+        """Per cleared train, if kept: (tid, service, t_in, t_out, TEU cleared, TEU held,
+        tonnes cleared, tonnes held)."""
+        self.trains_cleared = 0
 
     def _next_working_h(self, t: float, windows: list[tuple[float, float]]) -> float:
         """Earliest time ``>= t`` inside opening hours and outside ``windows``."""
@@ -238,18 +243,20 @@ class BorderPort:
             self.clearance_h.add(cleared)
         for box in keep:
             self._leave(box, t0)
-        self.log.append(
-            (
-                train.tid,
-                train.service,
-                t0,
-                env.now,
-                train.teu,
-                sum(b.teu for b in held),
-                sum(b.tonnes for b in keep),
-                sum(b.tonnes for b in held),
+        self.trains_cleared += 1
+        if self.record:
+            self.log.append(
+                (
+                    train.tid,
+                    train.service,
+                    t0,
+                    env.now,
+                    train.teu,
+                    sum(b.teu for b in held),
+                    sum(b.tonnes for b in keep),
+                    sum(b.tonnes for b in held),
+                )
             )
-        )
         for box in held:
             self.held_teu += box.teu
             box.held = True
@@ -312,7 +319,7 @@ class BorderPort:
             teu += box.teu
             tonnes += box.tonnes
         self.held = still
-        if teu:
+        if teu and self.record:
             before = self.boarded.get(train.tid, (0, 0.0))
             self.boarded[train.tid] = (before[0] + teu, before[1] + tonnes)
 

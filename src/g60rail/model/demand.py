@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from array import array
 from collections.abc import Callable, Generator, Iterable, Iterator
 
 import numpy as np
@@ -47,6 +48,8 @@ from g60rail.scenario.clock import Clock
 from g60rail.scenario.schema import DemandSpec, Scenario
 
 __all__ = ["Booking", "DemandGenerator", "month_boundaries_h"]
+
+_BLOCK = 4096  # booking times handed out at a time
 
 Booking = tuple[str, list[Container], bool]
 """(origin place, boxes on the truck, by road)."""
@@ -245,7 +248,7 @@ class DemandGenerator:
                 t = t_next
                 yield t
 
-    def _departure_booking_times(self) -> list[float]:
+    def _departure_booking_times(self) -> Iterator[float]:
         """Truck departure times for bookings on the service's trains, hours, sorted.
 
         Each train gets a Poisson number of trucks (the rate times the time since the
@@ -254,7 +257,8 @@ class DemandGenerator:
         anything else in the run.  Trucks that would have left before the start of the run
         are not simulated (the system starts empty).  With a truck arrival profile the
         times are gate arrivals, shaped by :meth:`HourProfile.arrival_before` to come
-        before the train's cut-off, one uniform each after its lead.
+        before the train's cut-off, one uniform each after its lead.  The times are held
+        as 8-byte floats and handed out a block at a time.
         """
         lead, rng = self.spec.booking_lead_h, self.lead_rng
         # only called for a service that books per departure, for which __init__
@@ -268,7 +272,7 @@ class DemandGenerator:
         hours = UniformBuffer(rng)
         cutoff = self.cutoff_h
         weekly_gap = 168.0 / max(1, self.departures_per_week)
-        times: list[float] = []
+        times = array("d")
         for k, t_d in enumerate(deps):
             gap = t_d - deps[k - 1] if k else weekly_gap
             month = (start + dt.timedelta(hours=t_d)).month - 1
@@ -279,8 +283,10 @@ class DemandGenerator:
                     t = profile.arrival_before(t, t_d - cutoff, hours.one())
                 if t >= 0.0:
                     times.append(t)
-        times.sort()
-        return times
+        ordered = np.sort(np.frombuffer(times, dtype=np.float64))
+        del times
+        for i in range(0, len(ordered), _BLOCK):
+            yield from ordered[i : i + _BLOCK].tolist()
 
     def _truck(self, t: float) -> Booking:
         spec = self.spec

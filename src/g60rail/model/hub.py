@@ -22,14 +22,18 @@ Rules
   passed the in-gate later stay in the yard for the next train of their service
   (:meth:`~g60rail.model.service_queue.ServiceQueue.first_ready`); those that came to the
   gate in time but were held up there are counted (``ServiceQueue.missed_cutoff_teu``).
-* Reach stackers serve train work before truck work (priority), each move taking
-  ``1 / moves_per_h`` hours on average: trains run to a timetable, so terminals handle
-  their boxes first and trucks wait (the rule of landside terminals analysed by Roy, van
-  Ommeren, de Koster and Gharehgozli, "Modeling landside container terminal queues",
+* Reach stackers serve train work before truck work (priority; ``stacker_priority =
+  "trains_first"``), each move taking ``1 / moves_per_h`` hours on average: trains run to
+  a timetable, so terminals handle their boxes first and trucks wait (the rule of
+  landside terminals analysed by Roy, van Ommeren, de Koster and Gharehgozli, "Modeling
+  landside container terminal queues",
   Transportation Research Part B 162, 2022, 73-102).  One stacker unloads a whole truck.
   So a shortage of stackers is felt first by the trucks (their turnaround): trains are
   still loaded within their window and leave on time, and boxes' dwell until their train
-  grows only once a train can no longer be loaded before it leaves.
+  grows only once a train can no longer be loaded before it leaves.  With
+  ``stacker_priority = "fcfs"`` every move is served in the order asked for: trucks then
+  hold up loading, and a train that leaves at its time leaves the boxes not yet moved for
+  the next one.
 * A train holds a loading track from placement until it leaves.
 """
 
@@ -54,9 +58,6 @@ if TYPE_CHECKING:
     from g60rail.scenario.schema import HubSpec
 
 __all__ = ["Hub", "LoadingTracks", "ReachStackers", "ServiceQueue", "TrackHold", "Yard"]
-
-TRAIN_WORK = 0
-TRUCK_WORK = 1
 
 
 class Yard:
@@ -136,10 +137,32 @@ class Yard:
 
 
 class ReachStackers:
-    """A pool of reach stackers that move boxes between trains, trucks and stacks."""
+    """A pool of reach stackers that move boxes between trains, trucks and stacks.
+
+    Parameters
+    ----------
+    env
+        The SimPy environment.
+    count
+        Reach stackers.
+    moves_per_h
+        Moves an hour per stacker.
+    cv
+        Coefficient of variation of a move's duration.
+    sampler
+        Draws a move's duration, hours.
+    trains_first
+        Train work goes before truck work (else both in the order asked for).
+    """
 
     def __init__(
-        self, env: simpy.Environment, count: int, moves_per_h: float, cv: float, sampler: Sampler
+        self,
+        env: simpy.Environment,
+        count: int,
+        moves_per_h: float,
+        cv: float,
+        sampler: Sampler,
+        trains_first: bool = True,
     ) -> None:
         self.env = env
         self.count = count
@@ -147,6 +170,10 @@ class ReachStackers:
         self._move_h = sampler
         self.busy_h = 0.0
         self.moves = 0
+        self.train_work = 0
+        """Priority of a move for a train (lower goes first)."""
+        self.truck_work = 1 if trains_first else 0
+        """Priority of a move for a truck."""
 
     @staticmethod
     def move_distribution(moves_per_h: float, cv: float) -> Constant | Gamma:
@@ -243,6 +270,7 @@ class Hub:
                 f"{prefix}.stackers",
                 ReachStackers.move_distribution(spec.moves_per_h, spec.move_time_cv),
             ),
+            trains_first=spec.stacker_priority == "trains_first",
         )
         self.tracks = LoadingTracks(env, spec.loading_tracks)
         self.ad_tracks = (
@@ -349,7 +377,8 @@ class _Delivery:
         boxes = self.boxes
         for b in boxes:
             b.t_gate_pass = t_pass
-        self.hub.stackers.lift(TRUCK_WORK, len(boxes), self.lifted)
+        stackers = self.hub.stackers
+        stackers.lift(stackers.truck_work, len(boxes), self.lifted)
 
     def lifted(self, ends: list[float]) -> None:
         """The boxes are in the yard, each since its move ended (``ends``, hours)."""
@@ -387,7 +416,8 @@ class _Pickup:
     def passed(self, t_pass: float) -> None:
         """Through the in-gate, its processing started at ``t_pass``, hours."""
         self.box.t_pickup_pass = t_pass
-        self.hub.stackers.lift(TRUCK_WORK, 1, self.loaded)
+        stackers = self.hub.stackers
+        stackers.lift(stackers.truck_work, 1, self.loaded)
 
     def loaded(self, _ends: list[float]) -> None:
         """The box is on the truck."""

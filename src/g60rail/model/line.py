@@ -372,7 +372,8 @@ class Line:
     sections
         One :class:`Section` per pair of consecutive stations.
     record
-        Called with each section record (see :data:`SECTION_COLUMNS`).
+        Called with each section record (see :data:`SECTION_COLUMNS`); ``None``: no
+        records.
     """
 
     def __init__(
@@ -383,7 +384,7 @@ class Line:
         station_km: list[float],
         tracks: list[StationTracks],
         sections: list[Section],
-        record: Callable[[tuple], None],
+        record: Callable[[tuple], None] | None,
     ) -> None:
         self.env = env
         self.id = line_id
@@ -456,22 +457,23 @@ class Line:
             section.wait_h.add(t_enter - t_ready)
             yield env.timeout(t_exit - t_enter)
             section.leave(d)
-            self.record(
-                (
-                    train.tid,
-                    train.service,
-                    train.kind,
-                    self.id,
-                    section.id,
-                    self.station_ids[i],
-                    self.station_ids[k],
-                    "single" if section.single else "double",
-                    "increasing" if d == INCREASING else "decreasing",
-                    t_ready,
-                    t_enter,
-                    t_exit,
+            if self.record is not None:
+                self.record(
+                    (
+                        train.tid,
+                        train.service,
+                        train.kind,
+                        self.id,
+                        section.id,
+                        self.station_ids[i],
+                        self.station_ids[k],
+                        "single" if section.single else "double",
+                        "increasing" if d == INCREASING else "decreasing",
+                        t_ready,
+                        t_enter,
+                        t_exit,
+                    )
                 )
-            )
             i = k
             if i != j and stop is not None:
                 dwell = stop(self.station_ids[i])

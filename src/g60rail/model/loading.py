@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 import simpy
 from simpy.events import Timeout
 
-from g60rail.model.hub import TRAIN_WORK, ReachStackers, TrackHold
+from g60rail.model.hub import ReachStackers, TrackHold
 from g60rail.model.rolling_stock import Train
 from g60rail.model.service_queue import ServiceQueue
 from g60rail.model.waits import first_of
@@ -233,7 +233,7 @@ class OriginLoading:
             if stackers is None:
                 self._take(box)
                 continue
-            grant = stackers.pool.acquire(TRAIN_WORK)
+            grant = stackers.pool.acquire(stackers.train_work)
             if grant is not None:
                 yield first_of(grant, self.stop)
                 if not grant.processed:

@@ -11,14 +11,15 @@ clock is the scenario's (``meta.utc_offset_h``), see :class:`~g60rail.scenario.c
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from typing import Any
 
 import simpy
 
 from g60rail.model.disruptions import closure_windows
 from g60rail.model.line import DECREASING, INCREASING, Line, Section, StationTracks
 from g60rail.random import Streams
-from g60rail.scenario.clock import Clock, weekly_times
+from g60rail.scenario.clock import Clock, iter_weekly_times
 from g60rail.scenario.line_spec import LineSpec, PassengerPath
 from g60rail.scenario.schema import Leg, Scenario, parse_weekly_time
 
@@ -55,6 +56,8 @@ class RailNetwork:
         The model's clock.
     horizon_h
         Run length, hours.
+    record
+        Keep the section records (:attr:`rows`).
     """
 
     def __init__(
@@ -64,13 +67,15 @@ class RailNetwork:
         streams: Streams,
         clock: Clock,
         horizon_h: float,
+        record: bool = True,
     ) -> None:
         self.env = env
         self.scenario = scenario
         self.clock = clock
         self.horizon_h = horizon_h
         self.rows: list[tuple] = []
-        """Section records (:data:`~g60rail.model.line.SECTION_COLUMNS`)."""
+        """Section records (:data:`~g60rail.model.line.SECTION_COLUMNS`), if kept."""
+        self._record = self.rows.append if record else None
         self.lines: dict[str, Line] = {}
         self.specs: dict[str, LineSpec] = dict(scenario.lines)
         self._hops: dict[tuple[str, str], Line] = {}
@@ -138,7 +143,7 @@ class RailNetwork:
             [st.km for st in spec.stations],
             tracks,
             sections,
-            self.rows.append,
+            self._record,
         )
 
     def _build_leg(self, leg: Leg, streams: Streams) -> Line:
@@ -160,7 +165,7 @@ class RailNetwork:
             ordered_exit=False,
         )
         tracks = [StationTracks(env, a, None), StationTracks(env, b, None)]
-        return Line(env, f"leg.{a}-{b}", [a, b], [0.0, leg.km], tracks, [section], self.rows.append)
+        return Line(env, f"leg.{a}-{b}", [a, b], [0.0, leg.km], tracks, [section], self._record)
 
     # -- use ----------------------------------------------------------------------------
     def between(self, a: str, b: str) -> Line:
@@ -168,18 +173,28 @@ class RailNetwork:
         return self._hops[a, b]
 
     def start(self) -> None:
-        """Start every passenger train of every line."""
+        """Start the passenger trains of every line: one process per passenger path starts
+        each of its trains at its time (so memory does not grow with the horizon)."""
         for line_id, spec in self.specs.items():
             zones = self.clock.station_zones(self.scenario, spec)
             for path in spec.passenger_paths:
                 zone = zones[spec.station_ids.index(path.from_)]
                 weekly = sorted(h for t in path.departures for h in parse_weekly_time(t))
-                for t in weekly_times(weekly, self.clock.local_week0_h(zone), self.horizon_h):
-                    self.env.process(self._passenger_train(self.lines[line_id], path, t))
+                times = iter_weekly_times(weekly, self.clock.local_week0_h(zone), self.horizon_h)
+                self.env.process(self._passenger_path(self.lines[line_id], path, times))
 
-    def _passenger_train(self, line: Line, path: PassengerPath, t: float) -> Generator:
-        if t > self.env.now:
-            yield self.env.timeout(t - self.env.now)
+    def _passenger_path(
+        self, line: Line, path: PassengerPath, times: Iterator[float]
+    ) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        # each wait runs from the previous train's start, so a start may differ from its
+        # timetabled time by a rounding (about 1e-15 h)
+        for t in times:
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            env.process(self._passenger_train(line, path))
+
+    def _passenger_train(self, line: Line, path: PassengerPath) -> Generator:
         tid = self._pax_ids
         self._pax_ids -= 1
         train = PassengerTrain(tid, path.name or f"{line.id}.passenger", path.speed_kmh)

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Callable
+from typing import Final
 
 import numpy as np
 
-__all__ = ["DailyCounter", "LevelProbe", "Tally"]
+__all__ = ["EXACT_LIMIT", "RELATIVE_ACCURACY", "DailyCounter", "LevelProbe", "Tally"]
+
+EXACT_LIMIT: Final = 1 << 13
+"""Observations a :class:`Tally` keeps exactly before it folds them into its histogram."""
+RELATIVE_ACCURACY: Final = 1e-3
+"""Relative error bound of a :class:`Tally`'s quantiles once it has folded."""
+_GAMMA: Final = (1.0 + RELATIVE_ACCURACY) / (1.0 - RELATIVE_ACCURACY)  # bucket ratio
+_LOG_GAMMA: Final = math.log(_GAMMA)
+_TINY: Final = 1e-9  # hours: observations of smaller magnitude count as zero
+_FOLD_BLOCK: Final = 1 << 12  # observations folded at a time once a tally has folded
 
 
 class LevelProbe:
@@ -153,38 +162,163 @@ class DailyCounter:
 
 
 class Tally:
-    """Observations of one quantity (dwell hours, clearance hours): mean, quantiles.
+    """Observations of one quantity (dwell hours, clearance hours): count, mean, quantiles.
 
-    Values are kept compactly (8 bytes each, ``array('d')``), enough for exact quantiles
-    over decades of containers.
+    The first :data:`EXACT_LIMIT` observations are kept as they are (8 bytes each,
+    ``array('d')``), so quantiles are exact.  Past that, the observations are folded, a
+    block at a time, into a histogram with logarithmic buckets (the mapping of DDSketch,
+    Masson, Rim & Lee 2019, VLDB 12(12)): every quantile is then within a relative
+    :data:`RELATIVE_ACCURACY` of the exact one, the mean stays exact up to rounding, and
+    memory stops growing with the number of observations (a few thousand buckets cover
+    seconds to years), which is what lets a run cover decades.
     """
 
-    __slots__ = ("_buf", "add")
+    __slots__ = (
+        "_block",
+        "_buf",
+        "_n_folded",
+        "_neg",
+        "_neg_lo",
+        "_pos",
+        "_pos_lo",
+        "_sum",
+        "_zero",
+    )
 
     def __init__(self) -> None:
         self._buf = array("d")
-        self.add: Callable[[float], None] = self._buf.append
+        self._block = EXACT_LIMIT  # fold when the buffer holds this many
+        self._n_folded = 0
+        self._sum = 0.0  # of the folded observations
+        self._zero = 0
+        self._pos = np.zeros(0, dtype=np.int64)  # counts of buckets _pos_lo, _pos_lo + 1, ...
+        self._pos_lo = 0
+        self._neg = np.zeros(0, dtype=np.int64)  # the same for the magnitudes of negatives
+        self._neg_lo = 0
+
+    def add(self, value: float) -> None:
         """Record one observation."""
+        buf = self._buf
+        buf.append(value)
+        if len(buf) >= self._block:
+            self._fold(np.frombuffer(buf, dtype=np.float64))
+            self._buf = array("d")
 
     def __len__(self) -> int:
-        return len(self._buf)
+        return self._n_folded + len(self._buf)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the observations and the histogram's buckets."""
+        return self._buf.itemsize * len(self._buf) + self._pos.nbytes + self._neg.nbytes
+
+    @property
+    def exact(self) -> bool:
+        """Whether every observation is still held as it is (quantiles exact)."""
+        return self._n_folded == 0
 
     def merged(self, other: Tally) -> Tally:
         """A new tally holding this one's observations followed by ``other``'s."""
         out = Tally()
-        out._buf = self._buf + other._buf
-        out.add = out._buf.append
+        if self.exact and other.exact and len(self) + len(other) < out._block:
+            out._buf = self._buf + other._buf
+            return out
+        for part in (self, other):
+            out._absorb(part)
+            out._fold(np.frombuffer(part._buf, dtype=np.float64))
         return out
 
     @property
     def values(self) -> np.ndarray:
-        """A copy of the observations, in order of recording."""
+        """A copy of the observations, in order of recording (only while :attr:`exact`)."""
+        if not self.exact:
+            raise ValueError(
+                f"this tally has folded {self._n_folded} of its {len(self)} observations "
+                "into its histogram; only its count, mean and quantiles remain"
+            )
         return np.array(self._buf, dtype=np.float64)
 
     def mean(self) -> float:
         """Mean, NaN when empty."""
-        return float(self.values.mean()) if len(self._buf) else math.nan
+        if not len(self):
+            return math.nan
+        if self.exact:
+            return float(np.mean(np.frombuffer(self._buf, dtype=np.float64)))
+        rest = float(np.sum(np.frombuffer(self._buf, dtype=np.float64))) if self._buf else 0.0
+        return (self._sum + rest) / len(self)
 
     def quantile(self, q: float) -> float:
-        """The ``q`` quantile (linear interpolation), NaN when empty."""
-        return float(np.quantile(self.values, q)) if len(self._buf) else math.nan
+        """The ``q`` quantile (linear interpolation between order statistics, as
+        :func:`numpy.quantile`), NaN when empty."""
+        n = len(self)
+        if not n:
+            return math.nan
+        if self.exact:
+            return float(np.quantile(np.frombuffer(self._buf, dtype=np.float64), q))
+        if self._buf:  # fold the rest into a copy, so that this tally's blocks stay as they are
+            full = Tally()
+            full._absorb(self)
+            full._fold(np.frombuffer(self._buf, dtype=np.float64))
+            return full.quantile(q)
+        # the histogram as (representative value, count), in increasing order
+        gamma = _GAMMA
+        mid = 2.0 / (gamma + 1.0)
+        reps = [
+            -mid * gamma ** (self._neg_lo + np.arange(len(self._neg)))[::-1],
+            np.zeros(1),
+            mid * gamma ** (self._pos_lo + np.arange(len(self._pos))),
+        ]
+        counts = np.concatenate([self._neg[::-1], [self._zero], self._pos])
+        rep = np.concatenate(reps)
+        cum = np.cumsum(counts)
+        rank = q * (n - 1)
+        lo, hi = math.floor(rank), math.ceil(rank)
+        at = np.searchsorted(cum, [lo + 1, hi + 1])  # the buckets of those order statistics
+        a, b = float(rep[at[0]]), float(rep[at[1]])
+        return a + (rank - lo) * (b - a)
+
+    # -- the histogram ------------------------------------------------------------------
+    def _absorb(self, other: Tally) -> None:
+        """Add ``other``'s folded observations (not its buffer) to this tally's."""
+        self._n_folded += other._n_folded
+        self._sum += other._sum
+        self._zero += other._zero
+        self._pos, self._pos_lo = _add_counts(self._pos, self._pos_lo, other._pos, other._pos_lo)
+        self._neg, self._neg_lo = _add_counts(self._neg, self._neg_lo, other._neg, other._neg_lo)
+        self._block = min(self._block, _FOLD_BLOCK)
+
+    def _fold(self, block: np.ndarray) -> None:
+        """Move the observations ``block`` into the histogram."""
+        if not len(block):
+            return
+        self._n_folded += len(block)
+        self._sum += float(np.sum(block))
+        self._block = _FOLD_BLOCK
+        mag = np.abs(block)
+        small = mag < _TINY
+        self._zero += int(np.count_nonzero(small))
+        for sign in (1, -1):
+            sel = ~small & ((block > 0) if sign > 0 else (block < 0))
+            if not sel.any():
+                continue
+            keys = np.ceil(np.log(mag[sel]) / _LOG_GAMMA).astype(np.int64)
+            lo = int(keys.min())
+            counts = np.bincount(keys - lo)
+            if sign > 0:
+                self._pos, self._pos_lo = _add_counts(self._pos, self._pos_lo, counts, lo)
+            else:
+                self._neg, self._neg_lo = _add_counts(self._neg, self._neg_lo, counts, lo)
+
+
+def _add_counts(a: np.ndarray, a_lo: int, b: np.ndarray, b_lo: int) -> tuple[np.ndarray, int]:
+    """The sum of two bucket-count arrays starting at buckets ``a_lo`` and ``b_lo``."""
+    if not len(b):
+        return a, a_lo
+    if not len(a):
+        return b.astype(np.int64, copy=True), b_lo
+    lo = min(a_lo, b_lo)
+    hi = max(a_lo + len(a), b_lo + len(b))
+    out = np.zeros(hi - lo, dtype=np.int64)
+    out[a_lo - lo : a_lo - lo + len(a)] += a
+    out[b_lo - lo : b_lo - lo + len(b)] += b
+    return out, lo

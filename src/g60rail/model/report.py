@@ -167,21 +167,22 @@ def freight_kpis(world: World) -> dict[str, float]:
         "freight.tonnes_delivered": world.tonnes_delivered,
         "freight.tonnes_in_system_end": world.tonnes_in_system(),
     }
-    fills = [teu for _, teu in world.trains.departures]
-    k["freight.trains_departed"] = float(len(fills))
-    k["freight.train_fill_teu_mean"] = float(np.mean(fills)) if fills else NAN
-    k["freight.trains_arrived"] = float(len(world.trains.rows))
+    departures = world.trains.departures
+    n_departed = sum(n for n, _ in departures.values())
+    k["freight.trains_departed"] = float(n_departed)
+    k["freight.train_fill_teu_mean"] = (
+        sum(teu for _, teu in departures.values()) / n_departed if n_departed else NAN
+    )
+    k["freight.trains_arrived"] = float(world.trains.arrivals)
     road_live = sum(b.teu for b in world.live.values() if b.mode == "road")
     road_done = world.daily.counts.get("teu_arrived.road")
     k["freight.teu_road"] = road_live + (float(road_done.sum()) if road_done is not None else 0.0)
     for sid, spec in sc.services.items():
-        mine = [teu for s, teu in world.trains.departures if s == sid]
-        k[f"freight.{sid}.trains_departed"] = float(len(mine))
-        k[f"freight.{sid}.teu_departed"] = float(sum(mine))
-        k[f"freight.{sid}.train_fill_teu_mean"] = float(np.mean(mine)) if mine else NAN
-        k[f"freight.{sid}.train_fill_share_mean"] = (
-            float(np.mean(mine)) / spec.capacity_teu if mine else NAN
-        )
+        n, teu = departures.get(sid, (0, 0))
+        k[f"freight.{sid}.trains_departed"] = float(n)
+        k[f"freight.{sid}.teu_departed"] = float(teu)
+        k[f"freight.{sid}.train_fill_teu_mean"] = teu / n if n else NAN
+        k[f"freight.{sid}.train_fill_share_mean"] = teu / n / spec.capacity_teu if n else NAN
     first_day = math.floor(world.warmup_h / 24.0 + 1e-9)
     k.update(_hub_kpis("hub", world.hubs[sc.hub.place], h, first_day))
     for place, hub in world.hubs.items():
@@ -196,7 +197,7 @@ def freight_kpis(world: World) -> dict[str, float]:
         k[f"{p}.held_teu"] = float(port.held_teu)
         k[f"{p}.held_wait_h_mean"] = port.held_wait_h.mean()
         k[f"{p}.officer_utilization"] = _ratio(port.officer_busy_h, port.spec.officers * h)
-        k[f"{p}.trains_per_day"] = _ratio(len(port.log), h / 24.0)
+        k[f"{p}.trains_per_day"] = _ratio(port.trains_cleared, h / 24.0)
         k[f"{p}.teu_per_year"] = _ratio(port.teu_out * 365.0, h / 24.0)
         k[f"{p}.tonnes_per_year"] = _ratio(port.tonnes_out * 365.0, h / 24.0)
     k.update(line_kpis(world))

@@ -47,6 +47,7 @@ def simulate(
     *,
     warmup_days: float | None = None,
     record_containers: bool = True,
+    record_trains: bool = True,
     record_passengers: bool = False,
 ) -> Result:
     """Simulate ``scenario`` for ``days`` days with random seed ``seed``.
@@ -67,6 +68,11 @@ def simulate(
         starts empty, and a week fills its yards, lines and train-set cycles.
     record_containers
         Keep the per-container table (memory grows with the number of containers).
+    record_trains
+        Keep the per-train tables: ``trains`` (one row per train), ``border`` (per train
+        and border port) and ``sections`` (per train and line section passed; the train
+        graph is drawn from it).  Memory grows with the number of trains; the KPIs are
+        kept either way.
     record_passengers
         Keep one row per passenger in the station tables (large: ~68,500 a day).
 
@@ -91,6 +97,7 @@ def simulate(
         streams,
         horizon_h,
         record_containers=record_containers,
+        record_trains=record_trains,
         warmup_h=24.0 * float(warmup_days),
     )
     world.run()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, cast
 import simpy
 
 from g60rail.model.engine import Wake
-from g60rail.model.hub import TRAIN_WORK, TRUCK_WORK, Hub
+from g60rail.model.hub import Hub
 from g60rail.random import Sampler
 
 if TYPE_CHECKING:
@@ -133,7 +133,8 @@ class Terminal:
         self.on_delivered(box)
 
     def _onward(self, box: Container, leg: OnwardLeg) -> Generator:
-        yield from self.hub.stackers.move(TRUCK_WORK)
+        stackers = self.hub.stackers
+        yield from stackers.move(stackers.truck_work)
         self.hub.yard.remove(box, by_train=False)
         yield from leg.carry(box)
         box.hop += 1
@@ -144,7 +145,7 @@ class Terminal:
 
 class _Crew:
     """One reach stacker unloading a train: it takes the boxes left in ``todo`` off the
-    train one by one (train work before truck work) until none are left; then ``done``
+    train one by one (as train work) until none are left; then ``done``
     is called.  Event-driven: each step is a callback of the event it waits for."""
 
     __slots__ = ("done", "pool", "stackers", "terminal", "todo")
@@ -161,7 +162,7 @@ class _Crew:
         if not self.todo:
             self.done()
             return
-        grant = self.pool.acquire(TRAIN_WORK)
+        grant = self.pool.acquire(self.stackers.train_work)
         if grant is None:
             self.granted()
         else:

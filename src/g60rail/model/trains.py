@@ -104,6 +104,8 @@ class TrainRuns:
         Random streams (``trainsets.<service>.turnaround``, and
         ``trainsets.light.<port>.technical`` for light runs at a border port); none: sets
         need no servicing and light runs no technical handling.
+    record
+        Keep one record per arrived train (:attr:`rows`).
     """
 
     def __init__(
@@ -121,6 +123,7 @@ class TrainRuns:
         clock: Clock,
         horizon_h: float,
         streams: Streams | None = None,
+        record: bool = True,
     ) -> None:
         self.env = env
         self.scenario = scenario
@@ -134,10 +137,13 @@ class TrainRuns:
         self.delivered = delivered
         self.clock = clock
         self.horizon_h = horizon_h
+        self.record = record
         self.rows: list[tuple] = []
-        """One record per arrived train, in the order of :data:`TRAIN_COLUMNS`."""
-        self.departures: list[tuple[str, int]] = []
-        """(service, TEU on board) per departure."""
+        """One record per arrived train, in the order of :data:`TRAIN_COLUMNS`, if kept."""
+        self.arrivals = 0
+        """Trains arrived at the end of their route."""
+        self.departures: dict[str, list[int]] = {}
+        """Per service: [trains departed, TEU on board at departure]."""
         self._tids = itertools.count()
         self._light_tids = itertools.count(LIGHT_TID0)
         self._filling: dict[str, list[Train]] = {}
@@ -265,20 +271,22 @@ class TrainRuns:
         train.t_arrived = env.now
         if pool is not None:
             self._return_set(pool, sid, route[-1])
-        self.rows.append(
-            (
-                train.tid,
-                sid,
-                route[0],
-                route[-1],
-                train.t_planned,
-                train.t_placed,
-                train.t_departed,
-                train.t_arrived,
-                train.teu_departed,
-                train.boxes_departed,
+        self.arrivals += 1
+        if self.record:
+            self.rows.append(
+                (
+                    train.tid,
+                    sid,
+                    route[0],
+                    route[-1],
+                    train.t_planned,
+                    train.t_placed,
+                    train.t_departed,
+                    train.t_arrived,
+                    train.teu_departed,
+                    train.boxes_departed,
+                )
             )
-        )
 
     def _ride(
         self,
@@ -341,7 +349,11 @@ class TrainRuns:
         for b in train.boxes:
             if math.isnan(b.t_departed):
                 b.t_departed = now
-        self.departures.append((train.service, train.teu))
+        counts = self.departures.get(train.service)
+        if counts is None:
+            counts = self.departures[train.service] = [0, 0]
+        counts[0] += 1
+        counts[1] += train.teu
         self.daily.add(now, f"teu_departed.{train.service}", train.teu)
         self.daily.add(now, "trains_departed", 1)
 

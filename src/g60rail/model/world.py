@@ -74,6 +74,9 @@ class World:
     record_containers
         Keep one record per container for the containers table (memory grows with the
         number of containers); statistics are kept either way.
+    record_trains
+        Keep the records of the per-train tables: one per train (trains), per train and
+        border port (border), per train and line section passed (sections).
     warmup_h
         Warm-up, hours: the time statistics (transit, door-to-door, road trips, yard
         dwell, border clearance) count only boxes created, and trains reaching a port,
@@ -90,6 +93,7 @@ class World:
         horizon_h: float,
         record_containers: bool = True,
         warmup_h: float = 0.0,
+        record_trains: bool = True,
     ) -> None:
         self.env = env
         self.warmup_h = warmup_h
@@ -136,10 +140,11 @@ class World:
                 warmup_h=warmup_h,
                 planner=scenario.itinerary_from,
                 commodities=scenario.commodities,
+                record=record_trains,
             )
             for b in scenario.borders.values()
         }
-        self.network = RailNetwork(env, scenario, streams, clock, horizon_h)
+        self.network = RailNetwork(env, scenario, streams, clock, horizon_h, record_trains)
         self.road = Road(
             env,
             scenario,
@@ -222,6 +227,7 @@ class World:
             clock,
             horizon_h,
             streams,
+            record=record_trains,
         )
 
     # -- building helpers ---------------------------------------------------------------

@@ -10,6 +10,7 @@ and wall-clock timestamps are on that clock.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from g60rail.scenario.line_spec import LineSpec
     from g60rail.scenario.schema import Scenario
 
-__all__ = ["Clock", "weekly_times"]
+__all__ = ["Clock", "iter_weekly_times", "weekly_times"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,14 @@ class Clock:
 
 
 def weekly_times(weekly_h: list[float], week0_h: float, horizon_h: float) -> list[float]:
-    """Simulation hours in ``[0, horizon_h)`` of weekly times.
+    """Simulation hours in ``[0, horizon_h)`` of weekly times, as a list (see
+    :func:`iter_weekly_times`)."""
+    return list(iter_weekly_times(weekly_h, week0_h, horizon_h))
+
+
+def iter_weekly_times(weekly_h: list[float], week0_h: float, horizon_h: float) -> Iterator[float]:
+    """Simulation hours in ``[0, horizon_h)`` of weekly times, in increasing order, one week
+    at a time (memory independent of the horizon).
 
     Parameters
     ----------
@@ -89,10 +97,11 @@ def weekly_times(weekly_h: list[float], week0_h: float, horizon_h: float) -> lis
     horizon_h
         Run length, hours.
     """
-    out: list[float] = []
     week = 0
     while 168.0 * week - week0_h + weekly_h[0] < horizon_h:
         base = 168.0 * week - week0_h
-        out.extend(t for h in weekly_h if 0.0 <= (t := base + h) < horizon_h)
+        for h in weekly_h:
+            t = base + h
+            if 0.0 <= t < horizon_h:
+                yield t
         week += 1
-    return out

@@ -211,6 +211,13 @@ class HubSpec(FrozenModel):
     move_time_cv: NonNegFloat = Field(
         0.0, le=3, description="coefficient of variation of a move's duration (0: constant)"
     )
+    stacker_priority: Literal["trains_first", "fcfs"] = Field(
+        "trains_first",
+        description="order of the reach stackers' work: trains_first serves train loading "
+        "and unloading before trucks (the rule of rail terminals that run to a timetable); "
+        "fcfs serves every move in the order it was asked for, so trucks delay loading and "
+        "a train may leave boxes behind",
+    )
     loading_tracks: Count
     ad_tracks: Count | None = Field(
         None,
