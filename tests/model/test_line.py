@@ -15,10 +15,12 @@ from g60rail.model.line import (
     DECREASING,
     INCREASING,
     SECTION_COLUMNS,
+    DailyWindows,
     Line,
     Section,
     StationTracks,
     Windows,
+    WindowUnion,
 )
 from g60rail.random import Streams
 
@@ -160,6 +162,35 @@ def test_a_train_waits_at_the_station_for_the_maintenance_window() -> None:
     t = by_train(rows)
     # at s1 at 0.5; a 30-min run would end at 1.0, inside the window: enters at 2.0
     assert t[1, "s1_s2"] == pytest.approx((0.5, 2.0, 2.5))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(-30.0, 30.0),
+    st.floats(0.01, 23.99),
+    st.integers(0, 12),
+    st.floats(-40.0, 320.0),
+    st.floats(0.0, 30.0),
+    st.lists(st.tuples(st.floats(-10.0, 300.0), st.floats(0.0, 60.0)), max_size=4),
+)
+def test_daily_windows_and_unions_agree_with_the_listed_windows(
+    first: float,
+    dur: float,
+    n: int,
+    t: float,
+    d: float,
+    shut: list[tuple[float, float]],
+) -> None:
+    """The daily series found as needed gives the answers of the same windows listed, and
+    a union the answers of its windows merged into one list, to the last bit."""
+    listed = [(first + 24.0 * k, first + 24.0 * k + dur) for k in range(n)]
+    daily = DailyWindows(first, dur, n)
+    assert daily.clear(t, d) == Windows(listed).clear(t, d)
+    assert daily.total_h(0.0, t) == Windows(listed).total_h(0.0, t)
+    closures = [(s, s + length) for s, length in shut]
+    union = WindowUnion(daily, Windows(closures))
+    assert union.clear(t, d) == Windows(listed + closures).clear(t, d)
+    assert bool(union) == bool(listed + closures)
 
 
 def test_windows_lookup_agrees_with_a_linear_scan() -> None:

@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import heapq
+import math
 from array import array
 from collections.abc import Callable, Generator, Iterable, Iterator
 
@@ -48,8 +50,6 @@ from g60rail.scenario.clock import Clock
 from g60rail.scenario.schema import DemandSpec, Scenario
 
 __all__ = ["Booking", "DemandGenerator", "month_boundaries_h"]
-
-_BLOCK = 4096  # booking times handed out at a time
 
 Booking = tuple[str, list[Container], bool]
 """(origin place, boxes on the truck, by road)."""
@@ -257,13 +257,37 @@ class DemandGenerator:
         anything else in the run.  Trucks that would have left before the start of the run
         are not simulated (the system starts empty).  With a truck arrival profile the
         times are gate arrivals, shaped by :meth:`HourProfile.arrival_before` to come
-        before the train's cut-off, one uniform each after its lead.  The times are held
-        as 8-byte floats and handed out a block at a time.
+        before the train's cut-off, one uniform each after its lead.
+
+        The draws are made twice from the same state, so that memory does not grow with
+        the horizon: the first pass keeps only each train's earliest truck; the second
+        hands out every time once no later train can have an earlier one.
         """
-        lead, rng = self.spec.booking_lead_h, self.lead_rng
+        rng = self.lead_rng
         # only called for a service that books per departure, for which __init__
         # required lead_rng
-        assert lead is not None and rng is not None
+        assert rng is not None
+        replay = np.random.Generator(type(rng.bit_generator)())
+        replay.bit_generator.state = rng.bit_generator.state
+        earliest = array("d", (min(ts, default=math.inf) for ts in self._bookings_by_train(rng)))
+        # no later train than k has a truck before later[k]
+        later = array("d", [math.inf]) * (len(earliest) + 1)
+        for k in range(len(earliest) - 1, -1, -1):
+            later[k] = min(earliest[k], later[k + 1])
+        del earliest
+        waiting: list[float] = []
+        for k, ts in enumerate(self._bookings_by_train(replay)):
+            for t in ts:
+                heapq.heappush(waiting, t)
+            safe = later[k + 1]
+            while waiting and waiting[0] <= safe:
+                yield heapq.heappop(waiting)
+
+    def _bookings_by_train(self, rng: np.random.Generator) -> Iterator[list[float]]:
+        """Per timetabled departure, in order, its trucks' times (see
+        :meth:`_departure_booking_times`), drawn from ``rng``."""
+        lead = self.spec.booking_lead_h
+        assert lead is not None  # only for a service that books per departure
         deps = self.departures_h
         start, season = self.scenario_start, self.spec.seasonality
         leads = Sampler(lead, rng)
@@ -272,21 +296,18 @@ class DemandGenerator:
         hours = UniformBuffer(rng)
         cutoff = self.cutoff_h
         weekly_gap = 168.0 / max(1, self.departures_per_week)
-        times = array("d")
         for k, t_d in enumerate(deps):
             gap = t_d - deps[k - 1] if k else weekly_gap
             month = (start + dt.timedelta(hours=t_d)).month - 1
             n = int(rng.poisson(self.trucks_per_h * season[month] * gap))
+            times = []
             for _ in range(n):
                 t = t_d - leads()
                 if profile is not None:  # a gate arrival before the departure's cut-off
                     t = profile.arrival_before(t, t_d - cutoff, hours.one())
                 if t >= 0.0:
                     times.append(t)
-        ordered = np.sort(np.frombuffer(times, dtype=np.float64))
-        del times
-        for i in range(0, len(ordered), _BLOCK):
-            yield from ordered[i : i + _BLOCK].tolist()
+            yield times
 
     def _truck(self, t: float) -> Booking:
         spec = self.spec

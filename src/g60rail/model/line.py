@@ -59,10 +59,12 @@ __all__ = [
     "DECREASING",
     "INCREASING",
     "SECTION_COLUMNS",
+    "DailyWindows",
     "Line",
     "LineTrain",
     "Section",
     "StationTracks",
+    "WindowUnion",
     "Windows",
 ]
 
@@ -157,6 +159,84 @@ class Windows:
         )
 
 
+class DailyWindows:
+    """The same window every 24 hours, with the look-ups of :class:`Windows`: ``count``
+    windows, the ``k``-th ``[first_h + 24 k, first_h + 24 k + duration_h)``, found as
+    needed (memory independent of the horizon).
+
+    Parameters
+    ----------
+    first_h
+        Start of the first window, hours.
+    duration_h
+        Length of each, hours, in ``(0, 24)``.
+    count
+        Number of windows.
+    """
+
+    __slots__ = ("count", "duration_h", "first_h")
+
+    def __init__(self, first_h: float, duration_h: float, count: int) -> None:
+        if not 0.0 < duration_h < 24.0:
+            raise ValueError(f"a daily window lasts between 0 and 24 hours, got {duration_h!r}")
+        self.first_h = first_h
+        self.duration_h = duration_h
+        self.count = count
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def clear(self, t: float, duration: float) -> float:
+        """Earliest time ``>= t`` at which ``[t, t + duration)`` overlaps no window (for
+        ``duration == 0``: a moment outside every window)."""
+        first, dur, n = self.first_h, self.duration_h, self.count
+        # the first window that ends after t
+        k = max(0, math.floor((t - first - dur) / 24.0))
+        while k > 0 and first + 24.0 * (k - 1) + dur > t:
+            k -= 1
+        while k < n and first + 24.0 * k + dur <= t:
+            k += 1
+        while k < n:
+            start = first + 24.0 * k
+            if not (start < t + duration or start <= t):
+                break
+            t = start + dur
+            k += 1
+        return t
+
+    def total_h(self, t0: float, t1: float) -> float:
+        """Hours of the windows inside ``[t0, t1]``."""
+        first, dur = self.first_h, self.duration_h
+        starts = (first + 24.0 * k for k in range(self.count))
+        return sum(max(0.0, min(s + dur, t1) - max(s, t0)) for s in starts)
+
+
+class WindowUnion:
+    """The union of several :class:`Windows` and :class:`DailyWindows` (maintenance and
+    closures), for :meth:`clear`."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, *parts: Windows | DailyWindows) -> None:
+        self.parts = [p for p in parts if p]
+
+    def __bool__(self) -> bool:
+        return bool(self.parts)
+
+    def clear(self, t: float, duration: float) -> float:
+        """Earliest time ``>= t`` at which ``[t, t + duration)`` overlaps no window of any
+        part."""
+        parts = self.parts
+        if len(parts) == 1:
+            return parts[0].clear(t, duration)
+        while True:
+            before = t
+            for p in parts:
+                t = p.clear(t, duration)
+            if t == before:
+                return t
+
+
 # a class others may extend in Python (tests log its grants) also when it is compiled
 @mypyc_attr(allow_interpreted_subclasses=True)
 class StationTracks:
@@ -227,8 +307,8 @@ class Section:
     running_h
         Samplers of the running time by direction, hours.
     maintenance, closures
-        Sorted ``(start_h, end_h)`` windows when no train may be in the section: daily
-        maintenance, and closures (disruptions).
+        ``(start_h, end_h)`` windows when no train may be in the section: daily
+        maintenance (or its :class:`DailyWindows`), and closures (disruptions).
     ordered_exit
         Double track: a train leaves no earlier than ``headway_h`` after the one ahead.
     """
@@ -242,7 +322,7 @@ class Section:
         headway_h: float,
         interval_h: float,
         running_h: dict[int, Sampler],
-        maintenance: list[tuple[float, float]],
+        maintenance: list[tuple[float, float]] | DailyWindows,
         closures: list[tuple[float, float]],
         ordered_exit: bool = True,
     ) -> None:
@@ -253,9 +333,11 @@ class Section:
         self.headway_h = headway_h
         self.interval_h = interval_h
         self.running_h = running_h
-        self.maintenance = Windows(maintenance)
+        self.maintenance: Windows | DailyWindows = (
+            maintenance if isinstance(maintenance, DailyWindows) else Windows(maintenance)
+        )
         self.closures = Windows(closures)
-        self.windows = Windows(maintenance + closures)
+        self.windows = WindowUnion(self.maintenance, self.closures)
         self._closed = bool(self.closures)  # any closures at all
         self._windowed = bool(self.windows)  # any windows at all
         self.closure_delay_teu_h = 0.0

@@ -17,7 +17,14 @@ from typing import Any
 import simpy
 
 from g60rail.model.disruptions import closure_windows
-from g60rail.model.line import DECREASING, INCREASING, Line, Section, StationTracks
+from g60rail.model.line import (
+    DECREASING,
+    INCREASING,
+    DailyWindows,
+    Line,
+    Section,
+    StationTracks,
+)
 from g60rail.random import Streams
 from g60rail.scenario.clock import Clock, iter_weekly_times
 from g60rail.scenario.line_spec import LineSpec, PassengerPath
@@ -106,13 +113,10 @@ class RailNetwork:
         sections = []
         for i, sid in enumerate(spec.section_ids):
             window = spec.maintenance_of(i)
-            maintenance = (
-                self.clock.daily_windows(
-                    window.start_h, window.duration_min / 60.0, zones[i], self.horizon_h
-                )
-                if window is not None
-                else []
-            )
+            maintenance: DailyWindows | list[tuple[float, float]] = []
+            if window is not None:
+                first, n = self.clock.daily_series(window.start_h, zones[i], self.horizon_h)
+                maintenance = DailyWindows(first, window.duration_min / 60.0, n)
             shut = [
                 w
                 for c in closures

@@ -25,7 +25,7 @@ from g60rail.model.loading import OriginLoading
 from g60rail.model.rolling_stock import LIGHT_TID0, LightTrain, Train, TrainSetPool
 from g60rail.model.service_queue import ServiceQueue
 from g60rail.random import Sampler, Streams
-from g60rail.scenario.clock import weekly_times
+from g60rail.scenario.clock import iter_weekly_times, weekly_times
 
 if TYPE_CHECKING:
     from g60rail.model.border import BorderPort
@@ -195,7 +195,8 @@ class TrainRuns:
         hub = self.hubs.get(spec.route[0])
         window = hub.spec.load_window_h if hub is not None else 0.0
         zone = self.clock.zone_of(self.scenario, spec.route[0])
-        for t in departure_times(spec, self.clock.local_week0_h(zone), self.horizon_h):
+        week0_h = self.clock.local_week0_h(zone)
+        for t in iter_weekly_times(spec.weekly_departures_h, week0_h, self.horizon_h):
             t_place = max(0.0, t - window)
             if t_place > self.env.now:
                 yield self.env.timeout(t_place - self.env.now)

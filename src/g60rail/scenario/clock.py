@@ -56,9 +56,16 @@ class Clock:
     ) -> list[tuple[float, float]]:
         """A daily local window ``[start_h, start_h + duration_h)`` as windows in
         simulation hours covering ``[0, horizon_h]``."""
-        first = start_h - self.local_day0_h(utc_offset_h) - 24.0
-        n = math.ceil((horizon_h - first) / 24.0) + 1
+        first, n = self.daily_series(start_h, utc_offset_h, horizon_h)
         return [(first + 24.0 * k, first + 24.0 * k + duration_h) for k in range(n)]
+
+    def daily_series(
+        self, start_h: float, utc_offset_h: float, horizon_h: float
+    ) -> tuple[float, int]:
+        """The windows of :meth:`daily_windows` without listing them: the first one's start
+        in simulation hours and their number."""
+        first = start_h - self.local_day0_h(utc_offset_h) - 24.0
+        return first, math.ceil((horizon_h - first) / 24.0) + 1
 
     def zone_of(self, scenario: Scenario, place: str) -> float:
         """The UTC offset of a place (the clock's where the place gives none)."""
