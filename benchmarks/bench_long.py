@@ -8,10 +8,10 @@ its own.  Two measures are printed per run:
 ``traced_peak_mb``
     Peak of the memory allocated during :func:`g60rail.simulate` itself, as counted by
     :mod:`tracemalloc` (numpy arrays included); this is what grows with the horizon if
-    anything does.  Tracing slows the run about twofold.
+    anything does.  Tracing slows the run about fourfold (``--no-trace`` skips it).
 
 The runs use ``record_containers=False`` and ``record_trains=False`` (statistics only:
-no per-container table, no per-passage sections table), the setting for long runs.
+no per-box or per-train tables), the setting for long runs.
 Target (issue 6): the 10-year peak within 1.5 times the 1-year peak.  With ``--top N``
 each child also prints the ``N`` allocation sites holding the most memory at the end of
 the run (tracemalloc snapshot, grouped by line), which names the structure that grows.

@@ -146,7 +146,7 @@ class DemandGenerator:
         on_booking: Callable[[Booking], None],
         next_id: Callable[[], int],
         horizon_h: float,
-        departures_h: list[float] | None = None,
+        departures_h: Iterable[float] | None = None,
         lead_rng: np.random.Generator | None = None,
         travel_h: Callable[[str], float] | None = None,
     ) -> None:
@@ -186,7 +186,7 @@ class DemandGenerator:
         self.trucks_per_h = spec.teu_per_week / 168.0 / teu_per_truck
         self.months = month_boundaries_h(scenario.meta.start, horizon_h)
         self.scenario_start = scenario.meta.start
-        self.departures_h = departures_h or []
+        self.departures_h = array("d", departures_h if departures_h is not None else ())
         self.departures_per_week = len(scenario.services[service].weekly_departures_h)
         if spec.booking_lead_h is not None and lead_rng is None:
             raise ValueError(f"service {service!r} books per departure: pass lead_rng")
