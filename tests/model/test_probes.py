@@ -99,3 +99,12 @@ def test_merged_tallies_agree_with_one_tally_of_all(xs: list[float], repeat: int
 def test_an_empty_tally_has_no_statistics() -> None:
     t = Tally()
     assert len(t) == 0 and math.isnan(t.mean()) and math.isnan(t.quantile(0.5))
+
+
+def test_a_folded_tally_with_a_nan_has_nan_statistics_as_numpy() -> None:
+    values = np.arange(2.0 * EXACT_LIMIT)
+    values[5] = math.nan
+    t = _tally(values)
+    assert not t.exact
+    assert math.isnan(t.quantile(0.5)) and math.isnan(float(np.quantile(values, 0.5)))
+    assert math.isnan(t.mean())

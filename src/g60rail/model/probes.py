@@ -177,6 +177,7 @@ class Tally:
         "_block",
         "_buf",
         "_n_folded",
+        "_nan",
         "_neg",
         "_neg_lo",
         "_pos",
@@ -191,6 +192,7 @@ class Tally:
         self._n_folded = 0
         self._sum = 0.0  # of the folded observations
         self._zero = 0
+        self._nan = 0  # folded NaNs: the quantiles are NaN then, as numpy's
         self._pos = np.zeros(0, dtype=np.int64)  # counts of buckets _pos_lo, _pos_lo + 1, ...
         self._pos_lo = 0
         self._neg = np.zeros(0, dtype=np.int64)  # the same for the magnitudes of negatives
@@ -260,6 +262,8 @@ class Tally:
             full._absorb(self)
             full._fold(np.frombuffer(self._buf, dtype=np.float64))
             return full.quantile(q)
+        if self._nan:
+            return math.nan
         # the histogram as (representative value, count), in increasing order
         gamma = _GAMMA
         mid = 2.0 / (gamma + 1.0)
@@ -283,6 +287,7 @@ class Tally:
         self._n_folded += other._n_folded
         self._sum += other._sum
         self._zero += other._zero
+        self._nan += other._nan
         self._pos, self._pos_lo = _add_counts(self._pos, self._pos_lo, other._pos, other._pos_lo)
         self._neg, self._neg_lo = _add_counts(self._neg, self._neg_lo, other._neg, other._neg_lo)
         self._block = min(self._block, _FOLD_BLOCK)
@@ -297,6 +302,7 @@ class Tally:
         mag = np.abs(block)
         small = mag < _TINY
         self._zero += int(np.count_nonzero(small))
+        self._nan += int(np.count_nonzero(np.isnan(block)))
         for sign in (1, -1):
             sel = ~small & ((block > 0) if sign > 0 else (block < 0))
             if not sel.any():
