@@ -74,7 +74,7 @@ def test_hybrid_leaves_on_time_when_filled() -> None:
 )
 def test_departure_times(times, week0_h, horizon_h, expected) -> None:
     spec = ServiceSpec(route=["a", "b"], departures=times, capacity_teu=10)
-    assert departure_times(spec, week0_h, horizon_h) == approx(expected)
+    assert list(departure_times(spec, week0_h, horizon_h)) == approx(expected)
 
 
 def test_weekly_time_is_validated() -> None:

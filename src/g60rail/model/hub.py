@@ -26,8 +26,8 @@ Rules
   "trains_first"``), each move taking ``1 / moves_per_h`` hours on average: trains run to
   a timetable, so terminals handle their boxes first and trucks wait (the rule of
   landside terminals analysed by Roy, van Ommeren, de Koster and Gharehgozli, "Modeling
-  landside container terminal queues",
-  Transportation Research Part B 162, 2022, 73-102).  One stacker unloads a whole truck.
+  landside container terminal queues", Transportation Research Part B 162, 2022,
+  73-102).  One stacker unloads a whole truck.
   So a shortage of stackers is felt first by the trucks (their turnaround): trains are
   still loaded within their window and leave on time, and boxes' dwell until their train
   grows only once a train can no longer be loaded before it leaves.  With

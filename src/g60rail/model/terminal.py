@@ -145,8 +145,8 @@ class Terminal:
 
 class _Crew:
     """One reach stacker unloading a train: it takes the boxes left in ``todo`` off the
-    train one by one (as train work) until none are left; then ``done``
-    is called.  Event-driven: each step is a callback of the event it waits for."""
+    train one by one (as train work) until none are left; then ``done`` is called.
+    Event-driven: each step is a callback of the event it waits for."""
 
     __slots__ = ("done", "pool", "stackers", "terminal", "todo")
 

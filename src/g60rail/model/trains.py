@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING
 
 import simpy
@@ -25,7 +25,7 @@ from g60rail.model.loading import OriginLoading
 from g60rail.model.rolling_stock import LIGHT_TID0, LightTrain, Train, TrainSetPool
 from g60rail.model.service_queue import ServiceQueue
 from g60rail.random import Sampler, Streams
-from g60rail.scenario.clock import iter_weekly_times, weekly_times
+from g60rail.scenario.clock import iter_weekly_times
 
 if TYPE_CHECKING:
     from g60rail.model.border import BorderPort
@@ -54,8 +54,9 @@ TRAIN_COLUMNS = (
 """Columns of a train's record (:attr:`TrainRuns.rows`), one row per train that arrived."""
 
 
-def departure_times(spec: ServiceSpec, start_week_h: float, horizon_h: float) -> list[float]:
-    """Simulation times (hours) of every timetabled departure within ``[0, horizon_h)``.
+def departure_times(spec: ServiceSpec, start_week_h: float, horizon_h: float) -> Iterator[float]:
+    """Simulation times (hours) of every timetabled departure within ``[0, horizon_h)``, in
+    increasing order, one week at a time.
 
     Parameters
     ----------
@@ -67,7 +68,7 @@ def departure_times(spec: ServiceSpec, start_week_h: float, horizon_h: float) ->
     horizon_h
         Run length, hours.
     """
-    return weekly_times(spec.weekly_departures_h, start_week_h, horizon_h)
+    return iter_weekly_times(spec.weekly_departures_h, start_week_h, horizon_h)
 
 
 class TrainRuns:
@@ -195,8 +196,7 @@ class TrainRuns:
         hub = self.hubs.get(spec.route[0])
         window = hub.spec.load_window_h if hub is not None else 0.0
         zone = self.clock.zone_of(self.scenario, spec.route[0])
-        week0_h = self.clock.local_week0_h(zone)
-        for t in iter_weekly_times(spec.weekly_departures_h, week0_h, self.horizon_h):
+        for t in departure_times(spec, self.clock.local_week0_h(zone), self.horizon_h):
             t_place = max(0.0, t - window)
             if t_place > self.env.now:
                 yield self.env.timeout(t_place - self.env.now)

@@ -27,9 +27,9 @@ from g60rail.model.probes import DailyCounter, Tally
 from g60rail.model.road import Road
 from g60rail.model.service_queue import ServiceQueue
 from g60rail.model.terminal import OnwardLeg, Terminal
-from g60rail.model.trains import TrainRuns
+from g60rail.model.trains import TrainRuns, departure_times
 from g60rail.random import Exponential, Sampler, Streams
-from g60rail.scenario.clock import Clock, iter_weekly_times
+from g60rail.scenario.clock import Clock
 from g60rail.scenario.schema import Scenario
 
 __all__ = ["CONTAINER_COLUMNS", "World"]
@@ -202,8 +202,8 @@ class World:
                 self.book,
                 self._cids.__next__,
                 horizon_h,
-                iter_weekly_times(
-                    spec.weekly_departures_h,
+                departure_times(
+                    spec,
                     clock.local_week0_h(clock.zone_of(scenario, spec.route[0])),
                     horizon_h + BOOKING_HORIZON_H,
                 ),

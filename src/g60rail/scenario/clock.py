@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from g60rail.scenario.line_spec import LineSpec
     from g60rail.scenario.schema import Scenario
 
-__all__ = ["Clock", "iter_weekly_times", "weekly_times"]
+__all__ = ["Clock", "iter_weekly_times"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +83,6 @@ class Clock:
             else:
                 out.append(out[-1] if out else self.utc_offset_h)
         return out
-
-
-def weekly_times(weekly_h: list[float], week0_h: float, horizon_h: float) -> list[float]:
-    """Simulation hours in ``[0, horizon_h)`` of weekly times, as a list (see
-    :func:`iter_weekly_times`)."""
-    return list(iter_weekly_times(weekly_h, week0_h, horizon_h))
 
 
 def iter_weekly_times(weekly_h: list[float], week0_h: float, horizon_h: float) -> Iterator[float]:
