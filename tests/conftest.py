@@ -136,3 +136,21 @@ def songjiang_only(scenario: Scenario) -> Scenario:
 def songjiang_hub() -> Scenario:
     """The scenario of :func:`songjiang_hub_delta`."""
     return songjiang_only(freight_baseline().with_overrides({"meta.name": "songjiang_hub"}))
+
+
+#: Replications of the design case long enough to tell a growing backlog: with seed 0,
+#: two stackers serving first come first served grow one in one of the first two.
+DESIGN_RUNS: dict[str, Any] = {
+    "days": 120,
+    "warmup_days": 7,
+    "seed": 0,
+    "executor": "serial",
+    "progress": False,
+}
+
+
+def songjiang_design_hub() -> Scenario:
+    """The packaged ``songjiang_design`` with only the services through the Songjiang hub."""
+    from g60rail.scenario.io import load_scenario
+
+    return songjiang_only(load_scenario("songjiang_design"))

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from g60rail.cli import main
-from g60rail.scenario.io import scenario_from_dict
-from tests.conftest import songjiang_hub_delta
+from g60rail.scenario.io import load_scenario, scenario_from_dict
+from tests.conftest import NOT_SONGJIANG, songjiang_hub_delta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -131,6 +131,30 @@ def test_killed_sweep_resumes_without_losing_or_repeating_runs(
     pd.testing.assert_frame_equal(runs, _runs(ref), check_exact=True)
 
 
+def test_sweep_warns_of_a_point_whose_backlog_keeps_growing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two stackers serving first come first served at the design load: every offered
+    load is below 1, so the point runs, and the trains leave boxes behind."""
+    sc = load_scenario("songjiang_design")
+    gone = [f'"services.{n}"' for n in sc.services if n.startswith(NOT_SONGJIANG)]
+    path = tmp_path / "design_fcfs.toml"
+    path.write_text(
+        f'[meta]\nbase = "songjiang_design"\nname = "design_fcfs"\nremove = [{", ".join(gone)}]\n'
+        '[hub]\nstacker_priority = "fcfs"\nreach_stackers = 2\n'
+    )
+    cmd = (
+        f"sweep {path} --point hub.reach_stackers=2 --replications 2 --days 120"
+        f" --warmup-days 7 --serial --quiet --out {tmp_path / 'out'}"
+    )
+    assert main(shlex.split(cmd)) == 0
+    err = capsys.readouterr().err
+    assert (
+        "warning: point 0 {'hub.reach_stackers': 2}: freight.backlog_growing in 50% of its"
+        " replications" in err
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
@@ -213,6 +237,11 @@ def test_tune_writes_trials_best_and_a_chart(
     assert best["best_params"] == {"hub.reach_stackers": 2}
     assert best["objective"] == 1_000_000
     assert best["kpis"]["hub.reach_stacker_utilization"] <= 0.1
+    assert best["constraints"] == [
+        "hub.reach_stacker_utilization <= 0.1",
+        "freight.backlog_growing <= 0",  # added: a configuration needs a steady state
+    ]
+    assert "freight.backlog_growing <= 0: 0.000" in out
     sc = scenario_from_dict(json.loads((tmp_path / "best_scenario.json").read_text()))
     assert sc.hub.reach_stackers == 2
     trials = pd.read_csv(tmp_path / "trials.csv")
@@ -227,6 +256,21 @@ def test_tune_writes_trials_best_and_a_chart(
         == 0
     )
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "trials.csv"), trials)
+
+
+def test_tune_allows_a_growing_backlog_only_when_told(
+    tmp_path: Path, hub_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "transient"
+    cmd = (
+        f"tune {hub_file} --space hub.reach_stackers=2:3 --constraint hub.gate_wait_h_mean<=1"
+        f" --allow-growing-backlog --replications 1 --days 10 --serial --quiet --out {out}"
+    )
+    assert main([*shlex.split(cmd), "--trials", "2"]) == 0
+    best = json.loads((out / "best.json").read_text())
+    assert best["constraints"] == ["hub.gate_wait_h_mean <= 1"]
+    assert json.loads((out / "tune.json").read_text())["steady_state"] is False
+    assert "freight.backlog_growing" not in capsys.readouterr().out
 
 
 def test_tune_without_a_feasible_trial_exits_1(

@@ -16,9 +16,10 @@ from g60rail.errors import ScenarioError
 from g60rail.experiment.executors import DaskExecutor, Processes, Serial, Task, resolve_executor
 from g60rail.experiment.replications import replicate, replication_seeds
 from g60rail.experiment.stats import independent_difference, paired_difference, t_interval
-from g60rail.experiment.sweeps import expand_points, sweep
-from g60rail.experiment.tuning import parse_constraint, tune
-from tests.conftest import songjiang_hub
+from g60rail.experiment.sweeps import SweepResult, expand_points, sweep
+from g60rail.experiment.tuning import STEADY_STATE, parse_constraint, tune
+from g60rail.experiment.tuning_space import with_steady_state
+from tests.conftest import DESIGN_RUNS, songjiang_design_hub, songjiang_hub
 
 DAYS = 20
 
@@ -189,6 +190,20 @@ def test_sweep_tidy_frame_summary_and_resume(baseline: g6.Scenario, tmp_path: Pa
     pd.testing.assert_frame_equal(again.runs, runs)
     records = [json.loads(x) for x in (tmp_path / "runs.jsonl").read_text().splitlines()]
     assert len(records) == 6 and len({r["key"] for r in records}) == 6
+
+
+def test_a_sweep_names_its_points_without_a_steady_state() -> None:
+    runs = pd.DataFrame(
+        {
+            "point": [0, 0, 1, 1, 2, 2],
+            "replication": [0, 1] * 3,
+            "freight.backlog_growing": [0.0, 0.0, 1.0, 0.0, 1.0, 1.0],
+        }
+    )
+    res = SweepResult(runs, pd.DataFrame(), [], [{}, {}, {}])
+    assert res.growing_backlog == {1: 0.5, 2: 1.0}
+    station_only = SweepResult(runs.drop(columns="freight.backlog_growing"), pd.DataFrame(), [], [])
+    assert station_only.growing_backlog == {}
 
 
 def test_sweep_rejects_a_bad_key_before_running(baseline: g6.Scenario, tmp_path: Path) -> None:
@@ -376,6 +391,38 @@ def test_tune_finds_the_cheapest_feasible_capacities(baseline: g6.Scenario) -> N
             & (t["hub.loading_tracks"] == cheaper["hub.loading_tracks"])
         ]
         assert len(row) == 1 and not row["feasible"].iloc[0]
+
+
+def test_tune_rules_out_a_configuration_whose_backlog_keeps_growing() -> None:
+    """The design case with stackers serving in the order asked for: two of them serve
+    the trucks quickly while trains leave boxes behind, so the backlog grows although no
+    offered load reaches 1 (the preview lets it through).  On the turnaround alone two
+    stackers would be the cheapest answer; the steady-state constraint makes it three."""
+    fcfs = songjiang_design_hub().with_overrides({"hub.stacker_priority": "fcfs"})
+    turnaround = "hub.truck_turnaround_h_p95 <= 3"
+    res = tune(
+        fcfs,
+        {"hub.reach_stackers": (2, 3)},
+        constraints=[turnaround],
+        n_trials=2,
+        replications=2,
+        **DESIGN_RUNS,
+    )
+    assert res.constraints == [parse_constraint(turnaround), STEADY_STATE]
+    t = res.trials.set_index("hub.reach_stackers")
+    assert t.loc[2, "hub.truck_turnaround_h_p95"] <= 3  # meets the service level ...
+    assert t.loc[2, "freight.backlog_growing"] > 0  # ... without a steady state
+    assert not t.loc[2, "feasible"] and t.loc[3, "feasible"]
+    assert res.best_params == {"hub.reach_stackers": 3}
+    assert res.best_kpis["freight.backlog_growing"] == 0.0
+
+
+def test_the_steady_state_constraint_is_added_once_and_only_when_asked() -> None:
+    given = [parse_constraint("hub.dwell_h_p95 <= 72")]
+    assert with_steady_state(given, True) == [*given, STEADY_STATE]
+    assert with_steady_state(given, False) == given
+    own = [parse_constraint("freight.backlog_growing <= 0.5")]  # a tolerance of the user's
+    assert with_steady_state(own, True) == own
 
 
 def test_tune_with_tpe_resumes_from_its_storage(baseline: g6.Scenario, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import g60rail as g6
 from g60rail.experiment import selection as sel
 from g60rail.experiment.replications import replication_seeds
 from g60rail.experiment.selection import kn_constants, kn_select, select_best
-from tests.conftest import songjiang_hub
+from tests.conftest import DESIGN_RUNS, songjiang_design_hub, songjiang_hub
 
 
 class CrnNormals:
@@ -203,6 +203,26 @@ def test_select_best_runs_kn_on_common_random_numbers(hub: g6.Scenario) -> None:
     means = runs.groupby("point")[KPI].mean()
     assert out.sample_means == pytest.approx(list(means))
     print(out.reason, out.stages, out.replications, out.eliminated, out.sample_means)
+
+
+def test_select_best_warns_when_its_pick_has_no_steady_state() -> None:
+    """Two stackers at the design load: served first come first served they turn the
+    trucks round faster than with train work first, but trains leave boxes behind and
+    the backlog grows, which the pick's warning says."""
+    two = songjiang_design_hub().with_overrides({"hub.reach_stackers": 2})
+    rules = [{"hub.stacker_priority": "trains_first"}, {"hub.stacker_priority": "fcfs"}]
+    with pytest.warns(UserWarning, match=r"backlog kept growing in 50% of its replications"):
+        out = g6.select_best(
+            two,
+            rules,
+            "hub.truck_turnaround_h_p95",
+            indifference=0.1,
+            n0=2,
+            max_replications=2,
+            **DESIGN_RUNS,
+        )
+    assert out.best_overrides == {"hub.stacker_priority": "fcfs"}
+    assert out.growing_backlog == {1: 0.5}
 
 
 def test_select_best_refuses_bad_input_before_running(hub: g6.Scenario) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 import g60rail as g6
-from tests.conftest import songjiang_hub, songjiang_only
+from tests.conftest import songjiang_design_hub, songjiang_hub
 from tests.validation.checks import check_run
 
 DAYS, WARMUP, SEED = 120, 7, 5
@@ -19,7 +19,7 @@ DAYS, WARMUP, SEED = 120, 7, 5
 @pytest.fixture(scope="module")
 def design() -> g6.Scenario:
     """The design case's Songjiang services (the hub sees nothing of the others)."""
-    return songjiang_only(g6.load_scenario("songjiang_design"))
+    return songjiang_design_hub()
 
 
 @pytest.fixture(scope="module")

@@ -213,6 +213,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     print(table[cols].to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     for i, reason in res.skipped.items():
         print(f"point {i} {res.points[i]} not simulated: {reason}")
+    for i, share in res.growing_backlog.items():
+        print(
+            f"g60rail: warning: point {i} {res.points[i]}: freight.backlog_growing in "
+            f"{share:.0%} of its replications - no steady state, so its means describe "
+            "the runs' length",
+            file=sys.stderr,
+        )
     files = [p.name for p in res.files] + ["runs.jsonl", "sweep.json"] + [p.name for p in pngs]
     print(f"\nwrote {out}/: {', '.join(files)}")
     return 0

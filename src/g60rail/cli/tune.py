@@ -19,8 +19,10 @@ within ``--indifference`` among equally cheap ones: see
 
 Every input is checked before the first run (flags, keys and values, KPI names of
 ``--constraint``, ``--objective`` and ``--service`` against a short run of the scenario,
-the run's dates and the output folder).  Exit status 1 when no configuration met every
-constraint.
+the run's dates and the output folder).  A configuration whose backlog keeps growing is
+infeasible (:data:`~g60rail.experiment.tuning.STEADY_STATE`, printed with the
+constraints) unless ``--allow-growing-backlog`` is given.  Exit status 1 when no
+configuration met every constraint.
 """
 
 from __future__ import annotations
@@ -234,6 +236,8 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     }
     if services:  # a study without them keeps the settings it always had
         identity["service"] = [str(s) for s in services]
+    if args.allow_growing_backlog:
+        identity["steady_state"] = False
     final = {
         "indifference": args.indifference,
         "confidence": args.confidence,
@@ -280,6 +284,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
             warmup_days=args.warmup_days,
             study_name=args.study_name,
             service_kpis=services,
+            steady_state=not args.allow_growing_backlog,
             **final,
         )
     files = [p.name for p in write_table(res.trials, out, "trials")]
@@ -311,7 +316,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     if services:
         print(f"\nchosen: {res.chosen}  life-cycle cost {res.chosen_cost:,.0f} {CURRENCY}")
         print(f"  ({_final_note(res)})")
-        for k in dict.fromkeys([*(s.kpi for s in services), *(c.kpi for c in constraints)]):
+        for k in dict.fromkeys([*(s.kpi for s in services), *(c.kpi for c in res.constraints)]):
             print(f"  {k}: {res.chosen_kpis.get(k, math.nan):,.3f}")
     else:
         if args.objective == "cost":
@@ -319,7 +324,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         else:
             value = f"objective {res.best_value:,.3f}"
         print(f"cheapest feasible: {res.best_params}  {value}")
-        for c in constraints:
+        for c in res.constraints:
             print(f"  {c}: {res.best_kpis.get(c.kpi, math.nan):,.3f}")
     print(f"\nwrote {out}/: {', '.join(files)}, study.db")
     return 0
@@ -356,6 +361,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         metavar="KPI<=X",
         help='service level on a KPI mean, e.g. "hub.dwell_h_p95<=72" (repeatable)',
+    )
+    tu.add_argument(
+        "--allow-growing-backlog",
+        action="store_true",
+        help="accept configurations whose backlog keeps growing (freight.backlog_growing: "
+        "1 in a replication); by default they are infeasible, as their KPIs describe the "
+        "run's length",
     )
     tu.add_argument(
         "--objective",

@@ -43,6 +43,7 @@ __all__ = [
     "ReplicationResult",
     "check_days",
     "check_run",
+    "growing_backlog",
     "kpi_columns",
     "open_executor",
     "progress_bar",
@@ -126,6 +127,21 @@ def kpi_columns(rows: Iterable[KPIs]) -> list[str]:
     for r in rows:
         names.update(r)
     return sorted(names)
+
+
+def growing_backlog(runs: pd.DataFrame) -> dict[int, float]:
+    """Points run without a steady state, by point number: the share of their
+    replications whose backlog kept growing (``freight.backlog_growing``).
+
+    ``runs`` has one row per run with a ``point`` column (a sweep's or a selection's
+    runs).  Such a point's means and percentiles describe the runs' length rather than
+    the corridor; the preview does not rule it out when every offered load is below 1.
+    """
+    flag = "freight.backlog_growing"
+    if flag not in runs or runs.empty:
+        return {}
+    share = runs.groupby("point")[flag].mean()
+    return {int(i): float(v) for i, v in zip(share.index, share.to_numpy(), strict=True) if v > 0}
 
 
 # -- replicate ------------------------------------------------------------------------

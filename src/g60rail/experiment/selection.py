@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -43,6 +44,7 @@ from g60rail.experiment.executors import Task
 from g60rail.experiment.kpinames import KpiNames
 from g60rail.experiment.replications import (
     KPIs,
+    growing_backlog,
     open_executor,
     replication_seeds,
     run_key,
@@ -137,6 +139,13 @@ class Selection:
     def best_overrides(self) -> dict[str, Any]:
         """The overrides of the selected point (empty without points)."""
         return dict(self.points[self.best]) if self.points else {}
+
+    @property
+    def growing_backlog(self) -> dict[int, float]:
+        """Points run without a steady state: the share of their replications whose
+        backlog kept growing, by point index (see
+        :func:`~g60rail.experiment.replications.growing_backlog`; empty without runs)."""
+        return {} if self.runs is None else growing_backlog(self.runs)
 
     @property
     def survivors(self) -> list[int]:
@@ -393,7 +402,9 @@ def select_best(
     Returns
     -------
     Selection
-        With ``kpi``, ``points`` and the ``runs`` table.
+        With ``kpi``, ``points`` and the ``runs`` table.  A warning says so when the
+        selected point's backlog kept growing in a replication
+        (:attr:`Selection.growing_backlog`).
 
     Raises
     ------
@@ -451,7 +462,16 @@ def select_best(
             stage_size=stage_size,
         )
     reason = MAX_REPLICATIONS if chosen.reason == MAX_STAGES else chosen.reason
-    return replace(chosen, reason=reason, kpi=kpi, points=pts, runs=_runs_table(done, seeds))
+    sel = replace(chosen, reason=reason, kpi=kpi, points=pts, runs=_runs_table(done, seeds))
+    share = sel.growing_backlog.get(sel.best)
+    if share is not None:
+        warnings.warn(
+            f"select_best: the selected point {pts[sel.best]} has no steady state: its "
+            f"backlog kept growing in {share:.0%} of its replications "
+            f"(freight.backlog_growing), so its {kpi} describes the runs' length",
+            stacklevel=2,
+        )
+    return sel
 
 
 def _runs_table(done: Mapping[tuple[int, int], KPIs], seeds: Sequence[int]) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from g60rail.experiment.preview import overload
 from g60rail.experiment.replications import (
     META_COLUMNS,
     KPIs,
+    growing_backlog,
     kpi_columns,
     replication_seeds,
     run_key,
@@ -184,6 +185,13 @@ class SweepResult:
     out: Path | None = None
     files: list[Path] = field(default_factory=list)
     skipped: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def growing_backlog(self) -> dict[int, float]:
+        """Points simulated without a steady state: the share of their replications
+        whose backlog kept growing, by point number (see
+        :func:`~g60rail.experiment.replications.growing_backlog`)."""
+        return growing_backlog(self.runs)
 
     def difference(self, kpi: str, a: int, b: int) -> Interval:
         """Paired confidence interval of ``kpi`` at point ``a`` minus point ``b``.

@@ -41,6 +41,7 @@ from g60rail.experiment.tuning_space import (
     CURRENCY,
     DEFAULT_COSTS,
     MAX_SEED,
+    STEADY_STATE,
     Objective,
     ServiceKpi,
     Space,
@@ -50,6 +51,7 @@ from g60rail.experiment.tuning_space import (
     objective_function,
     scenario_costs,
     study_name_of,
+    with_steady_state,
 )
 from g60rail.experiment.tuning_study import (
     TrialRunner,
@@ -66,6 +68,7 @@ __all__ = [
     "CURRENCY",
     "DEFAULT_COSTS",
     "MAX_SEED",
+    "STEADY_STATE",
     "Constraint",
     "ServiceKpi",
     "TuneResult",
@@ -168,6 +171,7 @@ def tune(
     confidence: float = 0.95,
     confirm_replications: int = 10,
     confirm_max_replications: int = DEFAULT_MAX_REPLICATIONS,
+    steady_state: bool = True,
 ) -> TuneResult:
     """Search capacities that meet service levels at least cost, or the Pareto front of
     life-cycle cost against service KPIs (Optuna).
@@ -203,7 +207,10 @@ def tune(
         (a KPI mean), or a function ``(params, kpi_means) -> float`` to minimise.
     constraints
         Service levels such as ``"hub.dwell_h_p95 <= 72"`` or
-        ``"pax.security_wait_min_p95 <= 10"`` (see :func:`parse_constraint`).
+        ``"pax.security_wait_min_p95 <= 10"`` (see :func:`parse_constraint`).  Unless
+        ``steady_state`` is false, :data:`STEADY_STATE` (``freight.backlog_growing <=
+        0``) is added: a configuration whose backlog keeps growing in any replication is
+        infeasible.
     n_trials
         Total trials of the study; a resumed study runs only the missing ones.
     replications, days, seed, warmup_days
@@ -237,6 +244,10 @@ def tune(
         point is chosen on the trials' means).
     confirm_max_replications
         Final step: most replications per candidate in KN.
+    steady_state
+        Add :data:`STEADY_STATE` to the constraints (default).  False for a study of a
+        transient, such as a peak that builds a backlog on purpose, where the other
+        constraints alone say what is acceptable.
 
     Returns
     -------
@@ -248,7 +259,7 @@ def tune(
         raise ImportError("tune() needs Optuna: pip install 'g60rail[tune]'") from exc
 
     check_days(days, warmup_days)
-    cons = [parse_constraint(c) for c in constraints]
+    cons = with_steady_state([parse_constraint(c) for c in constraints], steady_state)
     services = [ServiceKpi.parse(s) for s in service_kpis]
     unit_costs = dict(costs if costs is not None else scenario_costs(scenario))
     spec = check_tune(

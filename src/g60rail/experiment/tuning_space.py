@@ -28,6 +28,7 @@ __all__ = [
     "CURRENCY",
     "DEFAULT_COSTS",
     "MAX_SEED",
+    "STEADY_STATE",
     "Objective",
     "ServiceKpi",
     "Space",
@@ -47,6 +48,25 @@ CURRENCY = "USD"
 MAX_SEED = 2**32 - 1
 """The largest seed :func:`~g60rail.experiment.tuning.tune` takes (Optuna's samplers take
 32-bit seeds)."""
+
+STEADY_STATE = Constraint("freight.backlog_growing", "<=", 0.0)
+"""The constraint a tuning study adds to the given ones unless told not to: in no
+replication does the backlog keep growing (``freight.backlog_growing``, see
+:func:`~g60rail.model.report.backlog_kpis`).  A configuration without a steady state has
+means and percentiles that describe the run's length rather than the corridor, however
+well they meet the other constraints: the preview rules out an offered load at or above
+1, but a hub can grow a backlog below it (stackers serving first come first served let
+trains leave boxes behind while the trucks are served quickly)."""
+
+
+def with_steady_state(constraints: Sequence[Constraint], steady_state: bool) -> list[Constraint]:
+    """``constraints`` with :data:`STEADY_STATE` after them when ``steady_state`` is set
+    and none of them is on ``freight.backlog_growing`` already."""
+    out = list(constraints)
+    if steady_state and all(c.kpi != STEADY_STATE.kpi for c in out):
+        out.append(STEADY_STATE)
+    return out
+
 
 DEFAULT_COSTS: dict[str, float] = {
     "hub.reach_stackers": 450_000.0,

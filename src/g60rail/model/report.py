@@ -3,8 +3,10 @@
 KPI names are flat and dotted; units are in the name (``_h`` hours, ``_teu`` TEU).  The
 Songjiang hub reports as ``hub.*``; other terminals as ``hub.<place>.*``.  Yard dwell is
 reported for all boxes (``dwell_h_*``), for boxes leaving on a train (``dwell_to_train_h_*``:
-gate-in or unloading to loading, what handling capacity changes) and for boxes leaving by
-road (``dwell_to_road_h_mean``: mostly the consignees' own pick-up time).  Border ports
+from the lift off the truck or the train into the yard to loading; trains waiting for
+tracks, sets or stackers lengthen it, while a truck's wait for a stacker comes before it
+and shows in the turnaround) and for boxes leaving by road (``dwell_to_road_h_mean``:
+mostly the consignees' own pick-up time).  Border ports
 report as ``border.<place>.*`` (``trains_per_day`` cleared over the run's days,
 ``teu_per_year`` and ``tonnes_per_year`` that left the port on trains, scaled from the
 run's days to 365; ``box_clearance_h_mean`` from a box's train reaching the port to the
