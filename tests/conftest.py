@@ -139,7 +139,7 @@ def songjiang_hub() -> Scenario:
 
 
 #: Replications of the design case long enough to tell a growing backlog: with seed 0,
-#: two stackers serving first come first served grow one in one of the first two.
+#: two stackers serving first come first served grow one in replication 0, not in 1.
 DESIGN_RUNS: dict[str, Any] = {
     "days": 120,
     "warmup_days": 7,

@@ -405,7 +405,7 @@ def test_tune_rules_out_a_configuration_whose_backlog_keeps_growing() -> None:
         {"hub.reach_stackers": (2, 3)},
         constraints=[turnaround],
         n_trials=2,
-        replications=2,
+        replications=1,
         **DESIGN_RUNS,
     )
     assert res.constraints == [parse_constraint(turnaround), STEADY_STATE]

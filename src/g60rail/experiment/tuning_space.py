@@ -40,6 +40,7 @@ __all__ = [
     "scenario_costs",
     "space_spec",
     "study_name_of",
+    "with_steady_state",
 ]
 
 CURRENCY = "USD"
@@ -56,7 +57,9 @@ replication does the backlog keep growing (``freight.backlog_growing``, see
 means and percentiles that describe the run's length rather than the corridor, however
 well they meet the other constraints: the preview rules out an offered load at or above
 1, but a hub can grow a backlog below it (stackers serving first come first served let
-trains leave boxes behind while the trucks are served quickly)."""
+trains leave boxes behind while the trucks are served quickly).  The flag judges at least
+14 days after the warm-up (and after the corridor's first week): shorter runs report 0,
+so a study that relies on it runs three weeks or more."""
 
 
 def with_steady_state(constraints: Sequence[Constraint], steady_state: bool) -> list[Constraint]:
