@@ -203,6 +203,36 @@ def test_turnaround_counts_only_boxes_created_after_the_warm_up() -> None:
     assert k["hub.b.truck_turnaround_h_mean"] == approx(0.5)
 
 
+def test_utilisations_and_waits_count_from_the_warm_up() -> None:
+    # the timeline above, with and without the 5 h warm-up. At A the stacker makes six
+    # moves of 0.1 h: truck 1's box (1.1-1.2, before the warm-up), then, after it, the
+    # loading of box 1 on the train (placed at 6.0), truck 2's two boxes and their
+    # loading. The gate makes four passes of 0.1 h, two of them (truck 1, in and out)
+    # before the warm-up. Busy time after the warm-up counts over the 19 h after it.
+    def kpis(warmup_h: float) -> dict[str, float]:
+        boxes = [box(0, 2, 1.0)], [box(1, 1, 7.0), box(2, 1, 7.0)]
+        env = simpy.Environment()
+        world = World(env, tiny(), Streams(0), 24.0, warmup_h=warmup_h)
+
+        def feed():
+            for t, load in zip((1.0, 7.0), boxes, strict=True):
+                yield env.timeout(t - env.now)
+                world.book(("a", load, False))
+
+        env.process(feed())
+        world.run()
+        return freight_kpis(world)
+
+    full, warm = kpis(0.0), kpis(5.0)
+    assert full["hub.reach_stacker_utilization"] == approx(0.6 / 24.0)
+    assert warm["hub.reach_stacker_utilization"] == approx(0.5 / 19.0)
+    assert full["hub.gate_utilization"] == approx(0.4 / 24.0)
+    assert warm["hub.gate_utilization"] == approx(0.2 / 19.0)
+    # the train holds its track from 6.0 to its departure at 10.0, after the warm-up
+    assert full["hub.track_utilization"] * 24.0 == approx(warm["hub.track_utilization"] * 19.0)
+    assert full["freight.teu_created"] == warm["freight.teu_created"]  # counts: whole run
+
+
 def _columns() -> tuple[str, ...]:
     from g60rail.model.world import CONTAINER_COLUMNS
 

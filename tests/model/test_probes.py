@@ -1,4 +1,5 @@
-"""The tally's statistics: exact while small, within their stated accuracy once folded."""
+"""The tally's statistics: exact while small, within their stated accuracy once folded;
+busy time counted from the warm-up."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from g60rail.model.probes import EXACT_LIMIT, RELATIVE_ACCURACY, Tally
+from g60rail.model.probes import EXACT_LIMIT, RELATIVE_ACCURACY, BusyTime, Tally
 
 QUANTILES = (0.0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 1.0)
 
@@ -108,3 +109,25 @@ def test_a_folded_tally_with_a_nan_has_nan_statistics_as_numpy() -> None:
     assert not t.exact
     assert math.isnan(t.quantile(0.5)) and math.isnan(float(np.quantile(values, 0.5)))
     assert math.isnan(t.mean())
+
+
+@given(
+    st.lists(st.tuples(st.floats(0.0, 100.0), st.floats(0.0, 10.0)), min_size=0, max_size=30),
+    st.floats(0.0, 100.0),
+)
+def test_busy_time_counts_the_part_of_each_interval_after_its_start(
+    intervals: list[tuple[float, float]], from_h: float
+) -> None:
+    busy = BusyTime(from_h)
+    for start, hours in intervals:
+        busy.add(start, hours)
+    # the overlap of [start, start + hours] with [from_h, inf), interval by interval
+    expected = sum(max(0.0, s + h - max(s, from_h)) for s, h in intervals)
+    assert busy.h == pytest.approx(expected, abs=1e-9)
+    horizon = from_h + 50.0
+    assert busy.utilization(2, horizon) == pytest.approx(expected / 100.0, abs=1e-9)
+
+
+def test_busy_time_without_server_hours_has_no_utilisation() -> None:
+    assert math.isnan(BusyTime(5.0).utilization(0, 24.0))
+    assert math.isnan(BusyTime(24.0).utilization(3, 24.0))

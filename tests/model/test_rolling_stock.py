@@ -51,8 +51,8 @@ def test_a_train_waiting_for_its_fill_leaves_the_loading_track_for_an_ad_track()
     hub = world.hubs["a"]
     # the loading track: slow 6-10, daily 10-12 and the next daily (Tue 12:00, placed
     # at 32) 32-36 -- busy 10 h of the 48; A/D tracks: slow 6-34, the dailies 4 h each
-    assert hub.tracks.busy_h == approx(4.0 + 2.0 + 4.0)
-    assert hub.ad_busy_h == approx(28.0 + 4.0 + 4.0)
+    assert hub.tracks.busy_time.h == approx(4.0 + 2.0 + 4.0)
+    assert hub.ad_busy.h == approx(28.0 + 4.0 + 4.0)
 
 
 def test_without_ad_tracks_the_waiting_train_blocks_the_loading_track() -> None:
@@ -174,6 +174,17 @@ def test_no_light_run_from_the_last_set_or_without_a_path() -> None:
     assert granted == [] and pool.light_runs == 0
     granted, pool = _pool_timeline({"a": 3, "b": 0}, path=False)
     assert granted == [] and pool.light_runs == 0
+
+
+def test_a_train_still_waiting_at_the_end_counts_its_wait_up_to_it() -> None:
+    # no set ever comes to b: the train asking at t = 1 still waits at the end, t = 50,
+    # and counts 49 h (with no waits counted, a held pool would show none)
+    granted, pool = _pool_timeline({"a": 1, "b": 0}, path=True)
+    assert granted == [] and len(pool.wait_h) == 0
+    pool.finish(50.0)
+    assert list(pool.wait_h.values) == approx([49.0])
+    pool.finish(50.0)  # closing twice counts nothing twice
+    assert len(pool.wait_h) == 1
 
 
 # three sets of one pool on a single-track line A-B (100 km at 50 km/h: 2 h; 6 min of

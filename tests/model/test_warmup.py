@@ -85,7 +85,7 @@ def test_warmup_changes_the_statistics_not_the_run(runs: tuple[g6.Result, g6.Res
     full, warm = runs
     for name in ("containers", "trains", "border", "timeseries"):
         pd.testing.assert_frame_equal(full.tables[name], warm.tables[name])
-    for k in ("freight.teu_created", "freight.teu_delivered", "hub.reach_stacker_utilization"):
+    for k in ("freight.teu_created", "freight.teu_delivered", "hub.reach_stacker_moves"):
         assert full.kpis[k] == warm.kpis[k], k
     assert warm.manifest["warmup_days"] == WARMUP
     door_n = [k for k in full.kpis if k.startswith("door.") and k.endswith(".n")]

@@ -304,8 +304,8 @@ def replicate(
         for every ``R > i``).
     warmup_days
         Days left out of the time statistics (transit, door-to-door, road trips, yard
-        dwell and occupancy, border clearance; see :func:`g60rail.simulate`); counts and
-        utilisations cover the whole run.
+        dwell and occupancy, border clearance, waits and utilisations; see
+        :func:`g60rail.simulate`); counts cover the whole run.
     executor
         ``None`` (all local cores), ``"serial"``, a number of processes, ``"dask"``, a
         scheduler address, a ``dask.distributed.Client`` or an executor object.

@@ -26,7 +26,7 @@ import simpy
 
 from g60rail.model.disruptions import after_windows
 from g60rail.model.engine import Wake
-from g60rail.model.probes import Tally
+from g60rail.model.probes import BusyTime, Tally
 from g60rail.model.servers import Servers
 from g60rail.random import Sampler, Streams
 from g60rail.scenario.routes import Hop
@@ -91,7 +91,8 @@ class BorderPort:
         Windows ``(start_h, end_h)`` when the port is closed, and when only the customs
         system (declarations) is down.
     warmup_h
-        Clearance times count trains that reach the port at or after this time, hours.
+        Clearance times count trains that reach the port at or after this time, and the
+        officers' utilisation their work from then on, hours.
     planner
         Plans a held box's way on from a terminal ahead of a train of another service;
         none: a held box boards only trains that call where its hop ends.
@@ -152,7 +153,8 @@ class BorderPort:
         self.tonnes_out = 0.0
         self.boarded: dict[int, tuple[int, float]] = {}
         """Train id -> (TEU, tonnes) of held boxes that boarded it here."""
-        self.officer_busy_h = 0.0
+        self.officer_busy = BusyTime(warmup_h)
+        """Officer-hours of customs work after the warm-up."""
         self.log: list[tuple] = []
         """Per cleared train, if kept: (tid, service, t_in, t_out, TEU cleared, TEU held,
         tonnes cleared, tonnes held)."""
@@ -395,7 +397,7 @@ class _Work:
     def work(self, _w: Wake | None = None) -> None:
         """Work for ``duration`` hours."""
         if self.officer:
-            self.port.officer_busy_h += self.duration
+            self.port.officer_busy.add(self.port.env.now, self.duration)
         Wake(self.port.env, self.duration, self.end)
 
     def end(self, _w: Wake) -> None:

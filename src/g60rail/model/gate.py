@@ -17,7 +17,7 @@ import simpy
 
 from g60rail.model.daily import DailyWindow
 from g60rail.model.engine import Wake
-from g60rail.model.probes import LevelProbe, Tally
+from g60rail.model.probes import BusyTime, LevelProbe, Tally
 from g60rail.model.servers import Servers
 from g60rail.random import Sampler
 
@@ -43,6 +43,9 @@ class Gate:
         The daily opening window; ``None``: always open.
     out_sampler
         Processing time at the out-gate, hours (default: ``sampler``).
+    warmup_h
+        Waits count the trucks that come at or after this time, hours, and the lanes'
+        busy time the processing after it.
     """
 
     def __init__(
@@ -53,6 +56,7 @@ class Gate:
         horizon_h: float,
         hours: DailyWindow | None = None,
         out_sampler: Sampler | None = None,
+        warmup_h: float = 0.0,
     ):
         self.env = env
         self.lanes = Servers(env, lanes)
@@ -60,11 +64,14 @@ class Gate:
         self.out_process_h = out_sampler if out_sampler is not None else sampler
         self.hours = hours if hours is not None and not hours.always_open else None
         self.queue = LevelProbe(horizon_h)
+        self.warmup_h = warmup_h
         self.wait_h = Tally()
-        """Wait of each truck at the in-gate, arrival to the start of its processing."""
+        """Wait of each truck at the in-gate, arrival to the start of its processing
+        (trucks that came after the warm-up)."""
         self.out_wait_h = Tally()
-        """Wait of each truck at the out-gate."""
-        self.busy_h = 0.0
+        """Wait of each truck at the out-gate (trucks that came after the warm-up)."""
+        self.busy_time = BusyTime(warmup_h)
+        """Lane-hours of processing after the warm-up."""
 
     def enter(
         self, done: Callable[[float], None], admit: Callable[[], simpy.Event | None] | None = None
@@ -192,8 +199,9 @@ class _Pass:
         gate = self.gate
         if self.queued:
             gate.queue.add(now, -1)
-        (gate.out_wait_h if self.out else gate.wait_h).add(now - self.t0)
-        gate.busy_h += self.d
+        if self.t0 >= gate.warmup_h:
+            (gate.out_wait_h if self.out else gate.wait_h).add(now - self.t0)
+        gate.busy_time.add(now, self.d)
         self.start = now
         Wake(gate.env, self.d, self.through)
 

@@ -48,7 +48,7 @@ import simpy
 from g60rail.model.daily import DailyWindow, HourProfile
 from g60rail.model.engine import Wake
 from g60rail.model.gate import Gate
-from g60rail.model.probes import LevelProbe, Tally
+from g60rail.model.probes import BusyTime, LevelProbe, Tally
 from g60rail.model.servers import LoadingTracks, Servers, TrackHold
 from g60rail.model.service_queue import ServiceQueue
 from g60rail.random import Constant, Gamma, Sampler, Streams, UniformBuffer
@@ -153,6 +153,8 @@ class ReachStackers:
         Draws a move's duration, hours.
     trains_first
         Train work goes before truck work (else both in the order asked for).
+    warmup_h
+        Their busy time counts from this time on, hours (:attr:`busy_time`).
     """
 
     def __init__(
@@ -163,12 +165,14 @@ class ReachStackers:
         cv: float,
         sampler: Sampler,
         trains_first: bool = True,
+        warmup_h: float = 0.0,
     ) -> None:
         self.env = env
         self.count = count
         self.pool = Servers(env, count)
         self._move_h = sampler
-        self.busy_h = 0.0
+        self.busy_time = BusyTime(warmup_h)
+        """Stacker-hours of moves after the warm-up."""
         self.moves = 0
         self.train_work = 0
         """Priority of a move for a train (lower goes first)."""
@@ -184,7 +188,7 @@ class ReachStackers:
     def move_h(self) -> float:
         """Draw the duration of one move and count it as work, hours."""
         d = self._move_h()
-        self.busy_h += d
+        self.busy_time.add(self.env.now, d)
         self.moves += 1
         return d
 
@@ -225,7 +229,8 @@ class Hub:
     horizon_h
         Run length, hours.
     warmup_h
-        Yard dwell and truck turnaround count boxes created at or after this time, hours.
+        Yard dwell and truck turnaround count boxes created at or after this time, hours;
+        the utilisations and waits of the gate, stackers and tracks count from it.
     day0_h
         Local hour of day at the hub at simulation time 0 (for the gate's hours).
     """
@@ -250,6 +255,7 @@ class Hub:
             horizon_h,
             DailyWindow.of(spec.gate_hours.open_h, spec.gate_hours.close_h, day0_h),
             streams.sampler(f"{prefix}.gate_out", spec.gate_time_h),
+            warmup_h,
         )
         self.truck_turnaround_h = Tally()
         """Per truck, gate arrival to leaving through the out-gate, hours (trucks whose
@@ -271,13 +277,17 @@ class Hub:
                 ReachStackers.move_distribution(spec.moves_per_h, spec.move_time_cv),
             ),
             trains_first=spec.stacker_priority == "trains_first",
+            warmup_h=warmup_h,
         )
-        self.tracks = LoadingTracks(env, spec.loading_tracks)
+        self.tracks = LoadingTracks(env, spec.loading_tracks, warmup_h)
         self.ad_tracks = (
             simpy.Resource(env, capacity=spec.ad_tracks) if spec.ad_tracks is not None else None
         )
-        self.ad_busy_h = 0.0
+        self.ad_busy = BusyTime(warmup_h)
+        """Track-hours of arrival/departure tracks held after the warm-up."""
         self.ad_wait_h = Tally()
+        """Wait of each train for an arrival/departure track (asked for after the
+        warm-up), hours."""
         self._ad_since: dict[simpy.Event, float] = {}
         self.shunt_h = streams.sampler(f"{prefix}.shunt", spec.shunt_h)
         self.queues: dict[str, ServiceQueue] = {}
@@ -291,7 +301,8 @@ class Hub:
         t0 = self.env.now
         req = self.ad_tracks.request()
         yield req
-        self.ad_wait_h.add(self.env.now - t0)
+        if t0 >= self.ad_busy.from_h:
+            self.ad_wait_h.add(self.env.now - t0)
         self._ad_since[req] = self.env.now
         return req
 
@@ -302,7 +313,8 @@ class Hub:
     def leave_ad_track(self, req: simpy.Event) -> None:
         """The train of ``req`` leaves its arrival/departure track."""
         assert self.ad_tracks is not None
-        self.ad_busy_h += self.env.now - self._ad_since.pop(req)
+        since = self._ad_since.pop(req)
+        self.ad_busy.add(since, self.env.now - since)
         self.ad_tracks.release(req)  # type: ignore[arg-type]
 
     def queue(self, service: str) -> ServiceQueue:
@@ -450,9 +462,10 @@ class _Lift:
         now = t = st.env.now
         ends = self.ends
         draw = st._move_h
+        busy = st.busy_time
         for _ in range(self.n):
             d = draw()
-            st.busy_h += d
+            busy.add(t, d)
             t += d
             ends.append(t)
         st.moves += self.n

@@ -52,7 +52,7 @@ from typing import Any, Protocol
 import simpy
 from mypy_extensions import mypyc_attr
 
-from g60rail.model.probes import Tally
+from g60rail.model.probes import BusyTime, Tally
 from g60rail.random import Sampler
 
 __all__ = [
@@ -311,6 +311,9 @@ class Section:
         maintenance (or its :class:`DailyWindows`), and closures (disruptions).
     ordered_exit
         Double track: a train leaves no earlier than ``headway_h`` after the one ahead.
+    warmup_h
+        The section's occupancy (:attr:`busy_time`) and the trains' waits for it
+        (:attr:`wait_h`) count from this time on, hours.
     """
 
     def __init__(
@@ -325,6 +328,7 @@ class Section:
         maintenance: list[tuple[float, float]] | DailyWindows,
         closures: list[tuple[float, float]],
         ordered_exit: bool = True,
+        warmup_h: float = 0.0,
     ) -> None:
         self.env = env
         self.id = section_id
@@ -350,9 +354,13 @@ class Section:
         self._busy = dict.fromkeys(lanes, False)  # single: a train is inside
         self._wake = dict.fromkeys(lanes, False)
         self._seq = itertools.count()
-        self.occupied_h = 0.0
+        self.busy_time = BusyTime(warmup_h)
+        """Hours the section was occupied by trains (and, single track, the station
+        interval after each) after the warm-up."""
         self.entries = {INCREASING: 0, DECREASING: 0}
         self.wait_h = Tally()
+        """Wait of each train at the station before the section, from ready to leave to
+        entering (trains ready after the warm-up), hours."""
 
     def request(self, train: LineTrain, direction: int) -> tuple[float, float] | simpy.Event:
         """``(t_enter, t_exit)`` when ``train`` may enter now (entering it and leaving
@@ -398,11 +406,11 @@ class Section:
         exit_h = now + self._passage_h(lane, now, run)
         if self.single:
             self._busy[lane] = True
-            self.occupied_h += run + self.interval_h
+            self.busy_time.add(now, run + self.interval_h)
         else:
             self._last_exit[lane] = exit_h
             self._free_at[lane] = now + self.headway_h
-            self.occupied_h += exit_h - now
+            self.busy_time.add(now, exit_h - now)
         return exit_h
 
     def _passage_h(self, lane: int, start: float, run: float) -> float:
@@ -536,7 +544,8 @@ class Line:
                 self.tracks[i].release(d)
             holding = d if far.limited else 0
             section.entries[d] += 1
-            section.wait_h.add(t_enter - t_ready)
+            if t_ready >= section.busy_time.from_h:
+                section.wait_h.add(t_enter - t_ready)
             yield env.timeout(t_exit - t_enter)
             section.leave(d)
             if self.record is not None:

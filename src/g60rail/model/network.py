@@ -65,6 +65,8 @@ class RailNetwork:
         Run length, hours.
     record
         Keep the section records (:attr:`rows`).
+    warmup_h
+        The sections' occupancy and waits count from this time on, hours.
     """
 
     def __init__(
@@ -75,8 +77,10 @@ class RailNetwork:
         clock: Clock,
         horizon_h: float,
         record: bool = True,
+        warmup_h: float = 0.0,
     ) -> None:
         self.env = env
+        self.warmup_h = warmup_h
         self.scenario = scenario
         self.clock = clock
         self.horizon_h = horizon_h
@@ -138,6 +142,7 @@ class RailNetwork:
                     },
                     maintenance=maintenance,
                     closures=shut,
+                    warmup_h=self.warmup_h,
                 )
             )
         return Line(
@@ -167,6 +172,7 @@ class RailNetwork:
             maintenance=[],
             closures=closure_windows(sc.disruptions.closures, "line", (a, b), sc.meta.start),
             ordered_exit=False,
+            warmup_h=self.warmup_h,
         )
         tracks = [StationTracks(env, a, None), StationTracks(env, b, None)]
         return Line(env, f"leg.{a}-{b}", [a, b], [0.0, leg.km], tracks, [section], self._record)

@@ -13,7 +13,7 @@ from typing import Final
 
 import numpy as np
 
-__all__ = ["EXACT_LIMIT", "RELATIVE_ACCURACY", "DailyCounter", "LevelProbe", "Tally"]
+__all__ = ["EXACT_LIMIT", "RELATIVE_ACCURACY", "BusyTime", "DailyCounter", "LevelProbe", "Tally"]
 
 EXACT_LIMIT: Final = 1 << 13
 """Observations a :class:`Tally` keeps exactly before it folds them into its histogram."""
@@ -134,6 +134,38 @@ class LevelProbe:
     def daily_max(self) -> np.ndarray:
         """Maximum per day."""
         return np.array(self._day_max, dtype=float)
+
+
+class BusyTime:
+    """Server-hours a resource's servers were busy from a time on (the end of the
+    warm-up), summed over its servers.
+
+    Parameters
+    ----------
+    from_h
+        Busy time before this is not counted, hours.
+    """
+
+    __slots__ = ("from_h", "h")
+
+    def __init__(self, from_h: float = 0.0) -> None:
+        self.from_h = from_h
+        self.h = 0.0
+        """Server-hours counted so far."""
+
+    def add(self, start: float, hours: float) -> None:
+        """One server was busy for ``hours`` from ``start`` (hours): the part from
+        :attr:`from_h` on counts."""
+        if start >= self.from_h:
+            self.h += hours
+        elif start + hours > self.from_h:
+            self.h += start + hours - self.from_h
+
+    def utilization(self, servers: float, horizon_h: float) -> float:
+        """The busy share of ``servers`` servers from :attr:`from_h` to ``horizon_h``
+        (hours); NaN without server-hours."""
+        span = servers * (horizon_h - self.from_h)
+        return self.h / span if span > 0 else math.nan
 
 
 class DailyCounter:

@@ -26,9 +26,12 @@ trucks collecting import boxes), ``gate_wait_h_*`` is the wait at the in-gate,
 yard by a departure because their truck, at the gate before the cut-off, passed the
 in-gate after it (held up by the gate queue, the yard or the opening hours).
 
-After a warm-up (``simulate(..., warmup_days=...)``) the time statistics, yard occupancy
-included, cover what happened after it (see :class:`~g60rail.model.world.World`); counts,
-utilisations, gate and track waits cover the whole run.
+After a warm-up (``simulate(..., warmup_days=...)``) the time statistics cover what
+happened after it (see :class:`~g60rail.model.world.World`): dwell, transit, clearance,
+turnaround, the waits at gates, tracks, line sections and for train sets, and the
+utilisations of gate lanes, reach stackers, tracks, customs officers and line sections
+(busy time after the warm-up over the time after it; yard occupancy and train-set use
+from the first whole day after it); counts and the tables cover the whole run.
 """
 
 from __future__ import annotations
@@ -85,23 +88,23 @@ def _hub_kpis(prefix: str, hub: Hub, horizon_h: float, first_day: int) -> dict[s
         f"{prefix}.yard_teu_max": y.occupancy.max_from_day(first_day),
         f"{prefix}.yard_teu_mean": y.occupancy.mean_from_day(first_day),
         f"{prefix}.yard_teu_end": float(y.level_teu),
-        f"{prefix}.reach_stacker_utilization": _ratio(s.busy_h, s.count * horizon_h),
+        f"{prefix}.reach_stacker_utilization": s.busy_time.utilization(s.count, horizon_h),
         f"{prefix}.reach_stacker_moves": float(s.moves),
         f"{prefix}.gate_wait_h_mean": g.wait_h.mean(),
         f"{prefix}.gate_wait_h_p95": g.wait_h.quantile(0.95),
         f"{prefix}.gate_queue_max": float(g.queue.max),
         f"{prefix}.gate_out_wait_h_mean": g.out_wait_h.mean(),
-        f"{prefix}.gate_utilization": _ratio(g.busy_h, g.lanes.capacity * horizon_h),
+        f"{prefix}.gate_utilization": g.busy_time.utilization(g.lanes.capacity, horizon_h),
         f"{prefix}.truck_turnaround_h_mean": hub.truck_turnaround_h.mean(),
         f"{prefix}.truck_turnaround_h_p95": hub.truck_turnaround_h.quantile(0.95),
         f"{prefix}.cutoff_missed_teu": float(sum(q.missed_cutoff_teu for q in hub.queues.values())),
-        f"{prefix}.track_utilization": _ratio(t.busy_h, t.count * horizon_h),
+        f"{prefix}.track_utilization": t.busy_time.utilization(t.count, horizon_h),
         f"{prefix}.track_wait_h_mean": t.wait_h.mean(),
         f"{prefix}.teu_handled_per_year": y.teu_handled
         * 8760.0
         / max(horizon_h - y.warmup_h, 1e-9),
         f"{prefix}.ad_track_utilization": (
-            _ratio(hub.ad_busy_h, hub.spec.ad_tracks * horizon_h)
+            hub.ad_busy.utilization(hub.spec.ad_tracks, horizon_h)
             if hub.spec.ad_tracks is not None
             else NAN
         ),
@@ -198,7 +201,7 @@ def freight_kpis(world: World) -> dict[str, float]:
         k[f"{p}.trains"] = float(len(port.clearance_h))
         k[f"{p}.held_teu"] = float(port.held_teu)
         k[f"{p}.held_wait_h_mean"] = port.held_wait_h.mean()
-        k[f"{p}.officer_utilization"] = _ratio(port.officer_busy_h, port.spec.officers * h)
+        k[f"{p}.officer_utilization"] = port.officer_busy.utilization(port.spec.officers, h)
         k[f"{p}.trains_per_day"] = _ratio(port.trains_cleared, h / 24.0)
         k[f"{p}.teu_per_year"] = _ratio(port.teu_out * 365.0, h / 24.0)
         k[f"{p}.tonnes_per_year"] = _ratio(port.tonnes_out * 365.0, h / 24.0)
@@ -219,7 +222,7 @@ def freight_kpis(world: World) -> dict[str, float]:
         k[f"freight.{pool_id}.set_wait_h_mean"] = pool.wait_h.mean()
         k[f"freight.{pool_id}.light_runs"] = float(pool.light_runs)
         k[f"freight.{pool_id}.set_utilization"] = _ratio(
-            pool.away.mean(world.horizon_h), float(pool.size)
+            pool.away.mean_from_day(first_day), float(pool.size)
         )
     if world.failures or world.scenario.disruptions.closures:
         k["disruption.breakdowns"] = float(sum(f.failures for f in world.failures))
@@ -254,8 +257,9 @@ def line_kpis(world: World) -> dict[str, float]:
                 continue
             p = f"line.{sec.id}"
             out[f"{p}.capacity_pairs_per_day"] = spec.capacity_pairs_per_day(i)
-            busy = sec.occupied_h + sec.maintenance.total_h(0.0, h)
-            out[f"{p}.occupancy"] = min(1.0, busy / h)
+            warm = sec.busy_time.from_h
+            busy = sec.busy_time.h + sec.maintenance.total_h(warm, h)
+            out[f"{p}.occupancy"] = min(1.0, busy / (h - warm))
             out[f"{p}.trains_per_day"] = sum(sec.entries.values()) / (h / 24.0)
             out[f"{p}.wait_h_mean"] = sec.wait_h.mean()
     return out

@@ -127,6 +127,8 @@ class TrainSetPool:
         set.
     horizon_h
         Length of the run, hours: :attr:`away` is recorded up to it.
+    warmup_h
+        :attr:`wait_h` counts departures asking for a set at or after this time, hours.
     """
 
     def __init__(
@@ -137,6 +139,7 @@ class TrainSetPool:
         run_light: LightRun,
         paths: Collection[tuple[str, str]],
         horizon_h: float,
+        warmup_h: float = 0.0,
     ) -> None:
         self.env = env
         self.pool = pool
@@ -146,7 +149,12 @@ class TrainSetPool:
         self.size = sum(at.values())
         self._waiting: dict[str, deque[simpy.Event]] = {}
         self._coming: dict[str, int] = {}
+        self.warmup_h = warmup_h
         self.wait_h = Tally()
+        """Wait of each departure for a set, hours (those asking after the warm-up); one
+        still waiting at the end counts its wait up to then (:meth:`finish`)."""
+        self._asked: dict[simpy.Event, float] = {}
+        """Departures waiting for a set whose wait counts: when they asked, hours."""
         self.light_runs = 0
         """Sets sent back empty."""
         self.away = LevelProbe(horizon_h)
@@ -177,11 +185,14 @@ class TrainSetPool:
         if self.free.get(place, 0) > 0 and not self._waiting.get(place):
             self.free[place] -= 1
             self._record_away()
-            self.wait_h.add(0.0)
+            if self.env.now >= self.warmup_h:
+                self.wait_h.add(0.0)
             return None
         ev = self.env.event()
         t0 = self.env.now
-        ev.callbacks.append(lambda _e: self.wait_h.add(self.env.now - t0))
+        if t0 >= self.warmup_h:
+            self._asked[ev] = t0
+            ev.callbacks.append(self._got)
         self._waiting.setdefault(place, deque()).append(ev)
         self._send_light()
         return ev
@@ -212,6 +223,19 @@ class TrainSetPool:
                     functools.partial(self._light_arrival, there)
                 )
                 short -= 1
+
+    def _got(self, ev: simpy.Event) -> None:
+        """A departure that waited has its set now."""
+        self.wait_h.add(self.env.now - self._asked.pop(ev))
+
+    def finish(self, t: float) -> None:
+        """Close the run at ``t`` (hours): the use of the sets up to it, and the waits of
+        the departures still waiting (a lower bound of their wait: a pool whose sets are
+        held, at a jammed border say, shows in :attr:`wait_h` although no set came)."""
+        self.away.finish(t)
+        for t0 in self._asked.values():
+            self.wait_h.add(t - t0)
+        self._asked.clear()
 
     def _record_away(self) -> None:
         """The sets standing free have changed now: record those away."""

@@ -62,7 +62,8 @@ def simulate(
         Non-negative integer; the same scenario and seed give identical results.
     warmup_days
         Days at the start left out of the time statistics (transit, door-to-door, road
-        trips, yard dwell and occupancy, border clearance, TEU handled a year); in
+        trips, yard dwell and occupancy, border clearance, truck turnaround, waits,
+        utilisations, TEU handled a year); in
         ``[0, days)``.  By default (``None``) a run of four weeks or more leaves out its
         first week (:data:`DEFAULT_WARMUP_DAYS`), a shorter one nothing: the corridor
         starts empty, and a week fills its yards, lines and train-set cycles.

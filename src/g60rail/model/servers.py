@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import simpy
 
-from g60rail.model.probes import Tally
+from g60rail.model.probes import BusyTime, Tally
 
 __all__ = ["LoadingTracks", "Servers", "TrackHold"]
 
@@ -94,14 +94,27 @@ class Servers:
 
 
 class LoadingTracks:
-    """Tracks where trains are loaded and unloaded; one train per track."""
+    """Tracks where trains are loaded and unloaded; one train per track.
 
-    def __init__(self, env: simpy.Environment, count: int) -> None:
+    Parameters
+    ----------
+    env
+        The SimPy environment.
+    count
+        Loading tracks.
+    warmup_h
+        Their busy time, and the waits of trains asking for one, count from this time
+        on, hours.
+    """
+
+    def __init__(self, env: simpy.Environment, count: int, warmup_h: float = 0.0) -> None:
         self.env = env
         self.count = count
         self.tracks = simpy.Resource(env, capacity=count)
-        self.busy_h = 0.0
+        self.busy_time = BusyTime(warmup_h)
+        """Track-hours held after the warm-up."""
         self.wait_h = Tally()
+        """Wait of each train for a loading track (asked for after the warm-up), hours."""
 
 
 class TrackHold:
@@ -135,7 +148,8 @@ class TrackHold:
     def granted(self) -> None:
         """The requested track is the train's now."""
         self._t_on = self.tracks.env.now
-        self.tracks.wait_h.add(self._t_on - self._t_req)
+        if self._t_req >= self.tracks.busy_time.from_h:
+            self.tracks.wait_h.add(self._t_on - self._t_req)
 
     def cancel(self) -> None:
         """Withdraw a request that was not granted."""
@@ -147,6 +161,6 @@ class TrackHold:
         """Leave the loading track (for an arrival/departure track, or the line)."""
         if self._req is not None and self.held:
             self.tracks.tracks.release(self._req)  # type: ignore[arg-type]
-            self.tracks.busy_h += self.tracks.env.now - self._t_on
+            self.tracks.busy_time.add(self._t_on, self.tracks.env.now - self._t_on)
         self._req = None
         self._t_on = math.nan

@@ -107,6 +107,9 @@ class TrainRuns:
         need no servicing and light runs no technical handling.
     record
         Keep one record per arrived train (:attr:`rows`).
+    warmup_h
+        The train-set pools' waits count departures asking for a set at or after this
+        time, hours.
     """
 
     def __init__(
@@ -125,6 +128,7 @@ class TrainRuns:
         horizon_h: float,
         streams: Streams | None = None,
         record: bool = True,
+        warmup_h: float = 0.0,
     ) -> None:
         self.env = env
         self.scenario = scenario
@@ -169,6 +173,7 @@ class TrainRuns:
                 run_light=functools.partial(self.light_run, paths),
                 paths=paths,
                 horizon_h=self.horizon_h,
+                warmup_h=warmup_h,
             )
         if streams is not None:
             for sid, spec in scenario.services.items():

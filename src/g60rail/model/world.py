@@ -79,10 +79,11 @@ class World:
         border port (border), per train and line section passed (sections).
     warmup_h
         Warm-up, hours: the time statistics (transit, door-to-door, road trips, yard
-        dwell, border clearance) count only boxes created, and trains reaching a port,
-        at or after it; the yard's mean and maximum occupancy cover the days from
-        ``floor(warmup_h / 24)`` on.  Counts, utilisations and the tables cover the whole
-        run.
+        dwell, border clearance, truck turnaround) count only boxes created, and trains
+        reaching a port, at or after it; waits (gates, tracks, line sections, train sets)
+        count those that began after it, and utilisations the busy time after it; the
+        yard's occupancy and the train sets' use cover the days from
+        ``floor(warmup_h / 24)`` on.  Counts and the tables cover the whole run.
     """
 
     def __init__(
@@ -144,7 +145,9 @@ class World:
             )
             for b in scenario.borders.values()
         }
-        self.network = RailNetwork(env, scenario, streams, clock, horizon_h, record_trains)
+        self.network = RailNetwork(
+            env, scenario, streams, clock, horizon_h, record_trains, warmup_h=warmup_h
+        )
         self.road = Road(
             env,
             scenario,
@@ -228,6 +231,7 @@ class World:
             horizon_h,
             streams,
             record=record_trains,
+            warmup_h=warmup_h,
         )
 
     # -- building helpers ---------------------------------------------------------------
@@ -289,7 +293,7 @@ class World:
             hub.yard.occupancy.finish(self.horizon_h)
             hub.gate.queue.finish(self.horizon_h)
         for pool in self.trains.pools.values():
-            pool.away.finish(self.horizon_h)
+            pool.finish(self.horizon_h)
 
     # -- containers ---------------------------------------------------------------------
     def book(self, booking: Booking) -> None:
