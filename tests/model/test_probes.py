@@ -131,3 +131,11 @@ def test_busy_time_counts_the_part_of_each_interval_after_its_start(
 def test_busy_time_without_server_hours_has_no_utilisation() -> None:
     assert math.isnan(BusyTime(5.0).utilization(0, 24.0))
     assert math.isnan(BusyTime(24.0).utilization(3, 24.0))
+
+
+def test_a_tally_of_waits_counts_those_that_began_after_the_warm_up() -> None:
+    waits = Tally(from_h=5.0)
+    waits.add_wait(4.0, 9.0)  # began before the warm-up ended: left out
+    waits.add_wait(5.0, 7.5)
+    waits.add_wait(6.0, 6.0)
+    assert list(waits.values) == [2.5, 0.0]

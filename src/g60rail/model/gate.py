@@ -64,11 +64,10 @@ class Gate:
         self.out_process_h = out_sampler if out_sampler is not None else sampler
         self.hours = hours if hours is not None and not hours.always_open else None
         self.queue = LevelProbe(horizon_h)
-        self.warmup_h = warmup_h
-        self.wait_h = Tally()
+        self.wait_h = Tally(warmup_h)
         """Wait of each truck at the in-gate, arrival to the start of its processing
         (trucks that came after the warm-up)."""
-        self.out_wait_h = Tally()
+        self.out_wait_h = Tally(warmup_h)
         """Wait of each truck at the out-gate (trucks that came after the warm-up)."""
         self.busy_time = BusyTime(warmup_h)
         """Lane-hours of processing after the warm-up."""
@@ -199,8 +198,7 @@ class _Pass:
         gate = self.gate
         if self.queued:
             gate.queue.add(now, -1)
-        if self.t0 >= gate.warmup_h:
-            (gate.out_wait_h if self.out else gate.wait_h).add(now - self.t0)
+        (gate.out_wait_h if self.out else gate.wait_h).add_wait(self.t0, now)
         gate.busy_time.add(now, self.d)
         self.start = now
         Wake(gate.env, self.d, self.through)

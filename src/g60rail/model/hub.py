@@ -285,7 +285,7 @@ class Hub:
         )
         self.ad_busy = BusyTime(warmup_h)
         """Track-hours of arrival/departure tracks held after the warm-up."""
-        self.ad_wait_h = Tally()
+        self.ad_wait_h = Tally(warmup_h)
         """Wait of each train for an arrival/departure track (asked for after the
         warm-up), hours."""
         self._ad_since: dict[simpy.Event, float] = {}
@@ -301,8 +301,7 @@ class Hub:
         t0 = self.env.now
         req = self.ad_tracks.request()
         yield req
-        if t0 >= self.ad_busy.from_h:
-            self.ad_wait_h.add(self.env.now - t0)
+        self.ad_wait_h.add_wait(t0, self.env.now)
         self._ad_since[req] = self.env.now
         return req
 

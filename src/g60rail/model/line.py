@@ -358,7 +358,7 @@ class Section:
         """Hours the section was occupied by trains (and, single track, the station
         interval after each) after the warm-up."""
         self.entries = {INCREASING: 0, DECREASING: 0}
-        self.wait_h = Tally()
+        self.wait_h = Tally(warmup_h)
         """Wait of each train at the station before the section, from ready to leave to
         entering (trains ready after the warm-up), hours."""
 
@@ -544,8 +544,7 @@ class Line:
                 self.tracks[i].release(d)
             holding = d if far.limited else 0
             section.entries[d] += 1
-            if t_ready >= section.busy_time.from_h:
-                section.wait_h.add(t_enter - t_ready)
+            section.wait_h.add_wait(t_ready, t_enter)
             yield env.timeout(t_exit - t_enter)
             section.leave(d)
             if self.record is not None:

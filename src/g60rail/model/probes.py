@@ -203,6 +203,12 @@ class Tally:
     :data:`RELATIVE_ACCURACY` of the exact one, the mean stays exact up to rounding, and
     memory stops growing with the number of observations (a few thousand buckets cover
     seconds to years), which is what lets a run cover decades.
+
+    Parameters
+    ----------
+    from_h
+        :meth:`add_wait` records only waits that began at or after this time (the end of
+        the warm-up), hours.
     """
 
     __slots__ = (
@@ -216,9 +222,11 @@ class Tally:
         "_pos_lo",
         "_sum",
         "_zero",
+        "from_h",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, from_h: float = 0.0) -> None:
+        self.from_h = from_h
         self._buf = array("d")
         self._block = EXACT_LIMIT  # fold when the buffer holds this many
         self._n_folded = 0
@@ -237,6 +245,12 @@ class Tally:
         if len(buf) >= self._block:
             self._fold(np.frombuffer(buf, dtype=np.float64))
             self._buf = array("d")
+
+    def add_wait(self, start: float, end: float) -> None:
+        """Record the wait ``end - start`` (hours) of one that began waiting at ``start``,
+        if that was at or after :attr:`from_h`."""
+        if start >= self.from_h:
+            self.add(end - start)
 
     def __len__(self) -> int:
         return self._n_folded + len(self._buf)

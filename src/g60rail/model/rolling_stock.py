@@ -149,12 +149,11 @@ class TrainSetPool:
         self.size = sum(at.values())
         self._waiting: dict[str, deque[simpy.Event]] = {}
         self._coming: dict[str, int] = {}
-        self.warmup_h = warmup_h
-        self.wait_h = Tally()
+        self.wait_h = Tally(warmup_h)
         """Wait of each departure for a set, hours (those asking after the warm-up); one
         still waiting at the end counts its wait up to then (:meth:`finish`)."""
         self._asked: dict[simpy.Event, float] = {}
-        """Departures waiting for a set whose wait counts: when they asked, hours."""
+        """Departures waiting for a set: when they asked, hours."""
         self.light_runs = 0
         """Sets sent back empty."""
         self.away = LevelProbe(horizon_h)
@@ -185,14 +184,11 @@ class TrainSetPool:
         if self.free.get(place, 0) > 0 and not self._waiting.get(place):
             self.free[place] -= 1
             self._record_away()
-            if self.env.now >= self.warmup_h:
-                self.wait_h.add(0.0)
+            self.wait_h.add_wait(self.env.now, self.env.now)
             return None
         ev = self.env.event()
-        t0 = self.env.now
-        if t0 >= self.warmup_h:
-            self._asked[ev] = t0
-            ev.callbacks.append(self._got)
+        self._asked[ev] = self.env.now
+        ev.callbacks.append(self._got)
         self._waiting.setdefault(place, deque()).append(ev)
         self._send_light()
         return ev
@@ -226,7 +222,7 @@ class TrainSetPool:
 
     def _got(self, ev: simpy.Event) -> None:
         """A departure that waited has its set now."""
-        self.wait_h.add(self.env.now - self._asked.pop(ev))
+        self.wait_h.add_wait(self._asked.pop(ev), self.env.now)
 
     def finish(self, t: float) -> None:
         """Close the run at ``t`` (hours): the use of the sets up to it, and the waits of
@@ -234,7 +230,7 @@ class TrainSetPool:
         held, at a jammed border say, shows in :attr:`wait_h` although no set came)."""
         self.away.finish(t)
         for t0 in self._asked.values():
-            self.wait_h.add(t - t0)
+            self.wait_h.add_wait(t0, t)
         self._asked.clear()
 
     def _record_away(self) -> None:

@@ -113,7 +113,7 @@ class LoadingTracks:
         self.tracks = simpy.Resource(env, capacity=count)
         self.busy_time = BusyTime(warmup_h)
         """Track-hours held after the warm-up."""
-        self.wait_h = Tally()
+        self.wait_h = Tally(warmup_h)
         """Wait of each train for a loading track (asked for after the warm-up), hours."""
 
 
@@ -148,8 +148,7 @@ class TrackHold:
     def granted(self) -> None:
         """The requested track is the train's now."""
         self._t_on = self.tracks.env.now
-        if self._t_req >= self.tracks.busy_time.from_h:
-            self.tracks.wait_h.add(self._t_on - self._t_req)
+        self.tracks.wait_h.add_wait(self._t_req, self._t_on)
 
     def cancel(self) -> None:
         """Withdraw a request that was not granted."""
